@@ -1,0 +1,624 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /dev/mzswap0: the block device the admin swaps on. It has the size of
+ * its backing device; a page written to it is kept compressed in the
+ * cache when it can be, else written through to the backing device, and
+ * a page read comes from the cache or, once written back, from the
+ * backing device.
+ *
+ * Like zram it implements ->rw_page, which makes the swap layer treat it
+ * as synchronous (SWP_SYNCHRONOUS_IO): swap-in of an unshared page skips
+ * the swap cache and readahead, and the slot is freed right after the
+ * read. Hence a load never erases the entry (an exclusive load would lose
+ * the data if the swap-in failed after it, see mainline 25cd241408a2);
+ * swap_slot_free_notify does.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/bio.h>
+#include <linux/blkdev.h>
+#include <linux/highmem.h>
+#include <linux/pagemap.h>
+#include <linux/sched/mm.h>
+
+#include "internal.h"
+#include <trace/events/mzswap.h>
+
+struct mz_device mz_dev = {
+	.config_lock = __MUTEX_INITIALIZER(mz_dev.config_lock),
+	.wb_sem = __RWSEM_INITIALIZER(mz_dev.wb_sem),
+	.tree = XARRAY_INIT(mz_dev.tree, 0),
+	.wb_stopped = true,
+};
+
+static int mz_major;
+
+/* Set while the backing device is being changed: opens are refused. */
+static bool mz_claimed;
+
+/*********************************
+ * store
+ **********************************/
+static bool mz_page_same_filled(const void *ptr, unsigned long *value)
+{
+	const unsigned long *word = ptr;
+	unsigned int pos, last = PAGE_SIZE / sizeof(*word) - 1;
+	unsigned long val = word[0];
+
+	if (val != word[last])
+		return false;
+	for (pos = 1; pos < last; pos++)
+		if (word[pos] != val)
+			return false;
+	*value = val;
+	return true;
+}
+
+/* The memcg that owns @page, with a css reference, or NULL. */
+static struct mem_cgroup *mz_page_memcg(struct page *page)
+{
+	struct mem_cgroup *memcg;
+
+	if (mem_cgroup_disabled())
+		return NULL;
+	rcu_read_lock();
+	memcg = folio_memcg_rcu(page_folio(page));
+	if (memcg && !css_tryget(&memcg->css))
+		memcg = NULL;
+	rcu_read_unlock();
+	return memcg;
+}
+
+/*
+ * Compress @src into @e. Returns 0, or the counter that says why the page
+ * cannot be kept.
+ */
+static int mz_store_compress(struct mz_entry *e, const void *src)
+{
+	unsigned int dlen, max = PAGE_SIZE * mz_max_compressed_percent / 100;
+	struct mz_comp_ctx *ctx;
+	struct mz_comp *comp;
+	unsigned long handle;
+	int reason = 0;
+
+	comp = mz_comp_get_current();
+	if (!comp)
+		return MZ_STAT_reject_compress_fail;
+
+	ctx = mz_comp_ctx_get(comp);
+	if (mz_comp_compress(ctx, src, &dlen)) {
+		reason = MZ_STAT_reject_compress_fail;
+		goto put_ctx;
+	}
+	if (dlen > max) {
+		reason = MZ_STAT_reject_compress_poor;
+		goto put_ctx;
+	}
+	/* No direct reclaim: we are most likely in reclaim already. */
+	handle = mz_pool_alloc(dlen, __GFP_KSWAPD_RECLAIM | __GFP_NOWARN |
+				     __GFP_HIGHMEM | __GFP_MOVABLE);
+	if (!handle) {
+		reason = MZ_STAT_reject_alloc_fail;
+		goto put_ctx;
+	}
+	memcpy(mz_pool_map_write(handle), ctx->buf, dlen);
+	mz_pool_unmap(handle);
+	mz_comp_ctx_put(comp);
+
+	e->comp = comp;
+	e->handle = handle;
+	e->length = dlen;
+	return 0;
+
+put_ctx:
+	mz_comp_ctx_put(comp);
+	mz_comp_put(comp);
+	return reason;
+}
+
+/*
+ * Room for @len more bytes in @mzc's limit: over it, write back the
+ * cgroup's own entries first (memory.zswap.max semantics).
+ */
+static bool mz_store_cgroup_room(struct mz_cgroup *mzc,
+				 struct mem_cgroup *memcg, unsigned int len)
+{
+	if (!mz_cgroup_over_limit(mzc, len))
+		return true;
+	if (memcg && mz_cgroup_writeback_enabled(mzc))
+		mz_shrink_memcg(memcg, 16);
+	return !mz_cgroup_over_limit(mzc, len);
+}
+
+/*
+ * Try to keep @page for @slot in the cache. Returns 0 when stored, else
+ * the counter saying why not.
+ */
+static int mz_store_cache(struct page *page, u32 slot)
+{
+	struct mem_cgroup *memcg;
+	struct mz_cgroup *mzc;
+	struct mz_entry *e;
+	unsigned long value;
+	void *src;
+	int reason = 0;
+
+	if (!READ_ONCE(mz_enabled))
+		return MZ_STAT_reject_disabled;
+
+	memcg = mz_page_memcg(page);
+	e = mz_entry_alloc(memcg, GFP_NOWAIT | __GFP_NOWARN);
+	if (!e) {
+		reason = MZ_STAT_reject_kmemcache_fail;
+		goto put_memcg;
+	}
+	e->slot = slot;
+
+	src = kmap_local_page(page);
+	if (READ_ONCE(mz_same_filled_pages_enabled) &&
+	    mz_page_same_filled(src, &value)) {
+		e->handle = value;
+	} else if (!mz_pool_accepting()) {
+		reason = MZ_STAT_pool_limit_hit;
+		mz_shrink_kick();
+	} else {
+		reason = mz_store_compress(e, src);
+	}
+	kunmap_local(src);
+	if (reason)
+		goto put_entry;
+
+	mzc = mz_cgroup_of(memcg);
+	if (!mz_store_cgroup_room(mzc, memcg, e->length)) {
+		atomic64_inc(&mzc->rejects);
+		mz_cgroup_put(mzc);
+		reason = MZ_STAT_reject_cgroup_limit;
+		goto put_entry;
+	}
+	mz_record_add(e, mzc);
+	mz_cgroup_put(mzc);
+
+	if (mz_tree_insert(e)) {
+		mz_record_del(e);
+		reason = MZ_STAT_reject_alloc_fail;
+		goto put_entry;
+	}
+	trace_mzswap_store(slot, mz_memcg_id(memcg), e->length, 0);
+	if (memcg)
+		css_put(&memcg->css);
+	return 0;
+
+put_entry:
+	mz_entry_put(e);
+put_memcg:
+	trace_mzswap_store(slot, mz_memcg_id(memcg), 0, reason);
+	if (memcg)
+		css_put(&memcg->css);
+	return reason;
+}
+
+/*
+ * Write @page to @slot: into the cache, else through to the backing
+ * device. Returns 0 when done, 1 when the write completes asynchronously
+ * (through @parent or @done), or an error.
+ */
+static int mz_page_write(struct page *page, u32 slot, struct bio *parent,
+			 mz_bio_done_t done)
+{
+	int reason, ret;
+
+	mz_stat_inc(MZ_STAT_stores);
+	reason = mz_store_cache(page, slot);
+	if (!reason)
+		return 0;
+	mz_stat_inc(reason);
+
+	/*
+	 * Through to the backing device. The slot lock waits for a writeback
+	 * of an older entry of this slot to finish its write, and our erase
+	 * of that entry makes sure no load returns it (writeback.c).
+	 */
+	mz_slot_lock(slot);
+	mz_tree_invalidate(slot);
+	ret = mz_backing_rw(page, slot, true, parent, done);
+	mz_slot_unlock(slot);
+	return ret;
+}
+
+/*********************************
+ * load
+ **********************************/
+static int mz_page_read(struct page *page, u32 slot, struct bio *parent,
+			mz_bio_done_t done)
+{
+	struct mz_cgroup *owner;
+	struct mz_entry *e;
+	int err;
+
+	e = mz_tree_get(slot);
+	if (!e) {
+		struct mem_cgroup *memcg = mz_page_memcg(page);
+
+		/* Its owner wants written-back data: protect its entries. */
+		mz_memcg_note_swapin(memcg);
+		if (memcg)
+			css_put(&memcg->css);
+		trace_mzswap_load(slot, 0, 1);
+		return mz_backing_rw(page, slot, false, parent, done);
+	}
+
+	err = mz_entry_load(e, page);
+	flush_dcache_page(page);
+
+	rcu_read_lock();
+	owner = READ_ONCE(e->owner);
+	if (owner && !err)
+		atomic64_inc(&owner->loads);
+	trace_mzswap_load(slot, owner ? owner->id : 0, err ? err : 0);
+	rcu_read_unlock();
+
+	mz_entry_put(e);
+	if (err)
+		return -EIO;
+	mz_stat_inc(MZ_STAT_loads);
+	return 0;
+}
+
+/*********************************
+ * block device operations
+ **********************************/
+static bool mz_valid_io(sector_t sector, unsigned int size)
+{
+	u64 end = sector + (size >> SECTOR_SHIFT);
+
+	if (sector & (MZ_SECTORS_PER_PAGE - 1) || size & (PAGE_SIZE - 1))
+		return false;
+	return end <= (u64)mz_dev.nr_slots << MZ_SECTORS_PER_PAGE_SHIFT;
+}
+
+static void mz_discard(struct bio *bio)
+{
+	u32 slot = bio->bi_iter.bi_sector >> MZ_SECTORS_PER_PAGE_SHIFT;
+	u32 n = bio->bi_iter.bi_size >> PAGE_SHIFT;
+
+	while (n--)
+		mz_tree_invalidate(slot++);
+}
+
+static void mz_write_zeroes(struct bio *bio)
+{
+	u32 slot = bio->bi_iter.bi_sector >> MZ_SECTORS_PER_PAGE_SHIFT;
+	u32 n = bio->bi_iter.bi_size >> PAGE_SHIFT;
+
+	while (n--) {
+		if (mz_page_write(ZERO_PAGE(0), slot++, bio, NULL) < 0) {
+			bio->bi_status = BLK_STS_IOERR;
+			break;
+		}
+	}
+}
+
+static void mz_rw_bio(struct bio *bio)
+{
+	u32 slot = bio->bi_iter.bi_sector >> MZ_SECTORS_PER_PAGE_SHIFT;
+	bool write = op_is_write(bio_op(bio));
+	struct bvec_iter iter;
+	struct bio_vec bv;
+	int ret;
+
+	bio_for_each_segment(bv, bio, iter) {
+		/* dma_alignment makes every segment a whole page. */
+		if (bv.bv_len != PAGE_SIZE || bv.bv_offset) {
+			mz_stat_inc(MZ_STAT_invalid_io);
+			bio->bi_status = BLK_STS_IOERR;
+			return;
+		}
+		if (write)
+			ret = mz_page_write(bv.bv_page, slot, bio, NULL);
+		else
+			ret = mz_page_read(bv.bv_page, slot, bio, NULL);
+		if (ret < 0) {
+			bio->bi_status = errno_to_blk_status(ret);
+			return;
+		}
+		slot++;
+	}
+}
+
+static void mz_submit_bio(struct bio *bio)
+{
+	unsigned long start;
+
+	if (bio_op(bio) == REQ_OP_FLUSH) {
+		bio_endio(bio);
+		return;
+	}
+	if (!mz_valid_io(bio->bi_iter.bi_sector, bio->bi_iter.bi_size)) {
+		mz_stat_inc(MZ_STAT_invalid_io);
+		bio_io_error(bio);
+		return;
+	}
+
+	start = bio_start_io_acct(bio);
+	switch (bio_op(bio)) {
+	case REQ_OP_DISCARD:
+		mz_discard(bio);
+		break;
+	case REQ_OP_WRITE_ZEROES:
+		mz_write_zeroes(bio);
+		break;
+	case REQ_OP_READ:
+	case REQ_OP_WRITE:
+		mz_rw_bio(bio);
+		break;
+	default:
+		mz_stat_inc(MZ_STAT_invalid_io);
+		bio->bi_status = BLK_STS_NOTSUPP;
+		break;
+	}
+	bio_end_io_acct(bio, start);
+	bio_endio(bio);
+}
+
+static void mz_rw_page_done(struct page *page, int err, bool write)
+{
+	page_endio(page, write, err);
+}
+
+static void mz_rw_page_read_done(struct page *page, int err)
+{
+	mz_rw_page_done(page, err, false);
+}
+
+static void mz_rw_page_write_done(struct page *page, int err)
+{
+	mz_rw_page_done(page, err, true);
+}
+
+/*
+ * The swap layer's fast path. On success the page is completed with
+ * page_endio(), now or when the backing I/O ends; on an error nothing is
+ * completed and the swap layer retries with a bio, which reports it.
+ */
+static int mz_rw_page(struct block_device *bdev, sector_t sector,
+		      struct page *page, enum req_op op)
+{
+	bool write = op_is_write(op);
+	u32 slot = sector >> MZ_SECTORS_PER_PAGE_SHIFT;
+	int ret;
+
+	if (PageTransHuge(page))
+		return -EOPNOTSUPP;
+	if (!mz_valid_io(sector, PAGE_SIZE)) {
+		mz_stat_inc(MZ_STAT_invalid_io);
+		return -EINVAL;
+	}
+
+	if (write)
+		ret = mz_page_write(page, slot, NULL, mz_rw_page_write_done);
+	else
+		ret = mz_page_read(page, slot, NULL, mz_rw_page_read_done);
+	if (ret < 0)
+		return ret;
+	if (ret == 0)
+		page_endio(page, write, 0);
+	return 0;
+}
+
+static void mz_slot_free_notify(struct block_device *bdev,
+				unsigned long index)
+{
+	mz_stat_inc(MZ_STAT_slot_free_notify);
+	if (index < mz_dev.nr_slots)
+		mz_tree_invalidate(index);
+}
+
+static int mz_open(struct block_device *bdev, fmode_t mode)
+{
+	/* Called under disk->open_mutex, as the backing change is. */
+	return mz_claimed ? -EBUSY : 0;
+}
+
+static const struct block_device_operations mz_fops = {
+	.owner = THIS_MODULE,
+	.open = mz_open,
+	.submit_bio = mz_submit_bio,
+	.rw_page = mz_rw_page,
+	.swap_slot_free_notify = mz_slot_free_notify,
+};
+
+/*********************************
+ * configuration
+ **********************************/
+
+/* Free all state of the current backing device. config_lock held. */
+static void mz_backing_release(void)
+{
+	if (!mz_dev.backing)
+		return;
+	mz_writeback_stop();
+	mz_tree_drop_all();
+	set_capacity_and_notify(mz_dev.disk, 0);
+	blkdev_put(mz_dev.backing, FMODE_READ | FMODE_WRITE | FMODE_EXCL);
+	mz_dev.backing = NULL;
+	mz_dev.backing_path[0] = '\0';
+	mz_dev.nr_slots = 0;
+	kvfree(mz_dev.slot_busy);
+	mz_dev.slot_busy = NULL;
+	mz_pool_update_stats();
+}
+
+/* A backing device opened and checked, not yet in use. */
+struct mz_backing {
+	struct block_device *bdev;
+	unsigned long nr_slots;
+	unsigned long *slot_busy;
+};
+
+static int mz_backing_open(const char *path, struct mz_backing *b)
+{
+	const fmode_t mode = FMODE_READ | FMODE_WRITE | FMODE_EXCL;
+	u64 bytes;
+	int err;
+
+	b->bdev = blkdev_get_by_path(path, mode, &mz_dev);
+	if (IS_ERR(b->bdev))
+		return PTR_ERR(b->bdev);  /* -ENOENT, -ENOTBLK, -EBUSY, ... */
+
+	bytes = bdev_nr_bytes(b->bdev);
+	if (b->bdev->bd_disk == mz_dev.disk ||
+	    bdev_logical_block_size(b->bdev) > PAGE_SIZE) {
+		pr_warn_ratelimited("%s cannot back %s\n", path, MZ_DISK_NAME);
+		err = -EINVAL;
+		goto put;
+	}
+	if (bytes < MZ_MIN_BACKING_BYTES) {
+		pr_warn_ratelimited("%s: %llu bytes, at least %lu needed\n",
+				    path, bytes, MZ_MIN_BACKING_BYTES);
+		err = -ENOSPC;
+		goto put;
+	}
+	b->nr_slots = min_t(u64, bytes >> PAGE_SHIFT, U32_MAX);
+	b->slot_busy = kvcalloc(BITS_TO_LONGS(b->nr_slots), sizeof(long),
+				GFP_KERNEL);
+	if (!b->slot_busy) {
+		err = -ENOMEM;
+		goto put;
+	}
+	return 0;
+
+put:
+	blkdev_put(b->bdev, mode);
+	return err;
+}
+
+/* Put @b in use. config_lock held, nobody has the disk open. */
+static void mz_backing_install(const char *path, struct mz_backing *b)
+{
+	mz_dev.backing = b->bdev;
+	strscpy(mz_dev.backing_path, path, sizeof(mz_dev.backing_path));
+	mz_dev.nr_slots = b->nr_slots;
+	mz_dev.slot_busy = b->slot_busy;
+	set_capacity_and_notify(mz_dev.disk,
+				(sector_t)b->nr_slots << MZ_SECTORS_PER_PAGE_SHIFT);
+	mz_writeback_start();
+}
+
+/**
+ * mz_backing_set - put /dev/mzswap0 in front of the block device at @path
+ * @path: a block device node, or "none"
+ *
+ * "none" detaches. Refused with -EBUSY while mzswap0 is open (swapped on);
+ * otherwise fails with the error of opening @path exclusively (-ENOENT,
+ * -ENOTBLK, -EBUSY when it is in use), -ENOSPC if it is too small, -EINVAL
+ * if it cannot back mzswap0. On any error the configuration is unchanged.
+ * A successful change drops what the cache held for the old device.
+ */
+int mz_backing_set(const char *path)
+{
+	struct gendisk *disk = mz_dev.disk;
+	struct mz_backing b;
+	int err = 0;
+
+	if (!*path)
+		return -EINVAL;
+	if (strlen(path) >= sizeof(mz_dev.backing_path))
+		return -ENAMETOOLONG;
+
+	mutex_lock(&mz_dev.config_lock);
+	mutex_lock(&disk->open_mutex);
+	if (disk_openers(disk)) {
+		mutex_unlock(&disk->open_mutex);
+		err = -EBUSY;
+		goto unlock;
+	}
+	mz_claimed = true;
+	mutex_unlock(&disk->open_mutex);
+
+	if (!strcmp(path, "none")) {
+		mz_backing_release();
+	} else if (strcmp(path, mz_dev.backing_path)) {
+		/* The new one first: a failure leaves the old one in place. */
+		err = mz_backing_open(path, &b);
+		if (!err) {
+			mz_backing_release();
+			mz_backing_install(path, &b);
+		}
+	}
+
+	mutex_lock(&disk->open_mutex);
+	mz_claimed = false;
+	mutex_unlock(&disk->open_mutex);
+unlock:
+	mutex_unlock(&mz_dev.config_lock);
+	return err;
+}
+
+const char *mz_backing_get(void)
+{
+	return mz_dev.backing_path[0] ? mz_dev.backing_path : "none";
+}
+
+/*********************************
+ * init and exit
+ **********************************/
+int mz_blkdev_init(void)
+{
+	struct gendisk *disk;
+	int err;
+
+	mz_major = register_blkdev(0, "mzswap");
+	if (mz_major < 0)
+		return mz_major;
+
+	disk = blk_alloc_disk(NUMA_NO_NODE);
+	if (!disk) {
+		err = -ENOMEM;
+		goto unregister;
+	}
+	disk->major = mz_major;
+	disk->first_minor = 0;
+	disk->minors = 1;
+	disk->flags |= GENHD_FL_NO_PART;
+	disk->fops = &mz_fops;
+	disk->private_data = &mz_dev;
+	strscpy(disk->disk_name, MZ_DISK_NAME, DISK_NAME_LEN);
+	set_capacity(disk, 0);
+
+	blk_queue_flag_set(QUEUE_FLAG_NONROT, disk->queue);
+	blk_queue_flag_clear(QUEUE_FLAG_ADD_RANDOM, disk->queue);
+	/* Pages in, pages out: whole, page-aligned pages only. */
+	blk_queue_logical_block_size(disk->queue, PAGE_SIZE);
+	blk_queue_physical_block_size(disk->queue, PAGE_SIZE);
+	blk_queue_io_min(disk->queue, PAGE_SIZE);
+	blk_queue_io_opt(disk->queue, PAGE_SIZE);
+	blk_queue_dma_alignment(disk->queue, PAGE_SIZE - 1);
+	disk->queue->limits.discard_granularity = PAGE_SIZE;
+	blk_queue_max_discard_sectors(disk->queue, UINT_MAX);
+	blk_queue_max_write_zeroes_sectors(disk->queue, UINT_MAX);
+	/* Compression reads the page while it may be redirtied otherwise. */
+	blk_queue_flag_set(QUEUE_FLAG_STABLE_WRITES, disk->queue);
+
+	mz_dev.disk = disk;
+	err = add_disk(disk);
+	if (err)
+		goto put_disk;
+	return 0;
+
+put_disk:
+	put_disk(disk);
+	mz_dev.disk = NULL;
+unregister:
+	unregister_blkdev(mz_major, "mzswap");
+	return err;
+}
+
+void mz_blkdev_exit(void)
+{
+	del_gendisk(mz_dev.disk);
+	mutex_lock(&mz_dev.config_lock);
+	mz_backing_release();
+	mutex_unlock(&mz_dev.config_lock);
+	put_disk(mz_dev.disk);
+	unregister_blkdev(mz_major, "mzswap");
+}

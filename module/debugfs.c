@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mzswap debugfs: /sys/kernel/debug/mzswap/
+ *
+ *   <counter>          one read-only file per counter of stats.h
+ *   writeback          write N: write back up to N entries now
+ *   cgroups            the per-cgroup table (README: "Per-cgroup table")
+ *   cgroup_max         write "<path> <bytes>|max": compressed limit
+ *   cgroup_writeback   write "<path> 0|1": writeback switch
+ *   reparent           write 1: run a reparenting sweep and pass now
+ *   check              read: the records' consistency check
+ *
+ * Paths are cgroup2 paths relative to the cgroup2 mount ("/" is the root).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/debugfs.h>
+#include <linux/kernel.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+
+#include "internal.h"
+
+static struct dentry *mz_debugfs_root;
+
+/* The longest line a knob accepts: a cgroup path and a number. */
+#define MZ_KNOB_MAX	(PATH_MAX + 32)
+
+/*********************************
+ * counters
+ **********************************/
+static int mz_stat_get(void *data, u64 *val)
+{
+	enum mz_stat_item item = (uintptr_t)data;
+
+	if (item == MZ_STAT_pool_total_size)
+		mz_pool_update_stats();
+	*val = mz_stat_read(item);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(mz_stat_fops, mz_stat_get, NULL, "%llu\n");
+
+static const char * const mz_stat_names[] = {
+#define MZ_STAT(name, help) #name,
+	MZ_STATS_LIST
+#undef MZ_STAT
+};
+
+/*********************************
+ * knobs
+ **********************************/
+
+/* Copy a knob's input, without its trailing newline. */
+static char *mz_knob_input(const char __user *ubuf, size_t len)
+{
+	char *buf;
+
+	if (!len || len > MZ_KNOB_MAX)
+		return ERR_PTR(-EINVAL);
+	buf = memdup_user_nul(ubuf, len);
+	if (IS_ERR(buf))
+		return buf;
+	if (buf[len - 1] == '\n')
+		buf[len - 1] = '\0';
+	return buf;
+}
+
+static ssize_t mz_writeback_write(struct file *file, const char __user *ubuf,
+				  size_t len, loff_t *ppos)
+{
+	unsigned long nr;
+	int err;
+
+	err = kstrtoul_from_user(ubuf, len, 10, &nr);
+	if (err)
+		return err;
+	if (!nr)
+		return -EINVAL;
+	mz_writeback_global(nr);
+	return len;
+}
+
+static const struct file_operations mz_writeback_fops = {
+	.owner = THIS_MODULE,
+	.write = mz_writeback_write,
+	.llseek = noop_llseek,
+};
+
+/*
+ * Split "<path> <value>" at the last space. Returns the value part, or an
+ * error if either part is missing.
+ */
+static char *mz_knob_split(char *buf)
+{
+	char *sp = strrchr(buf, ' ');
+
+	if (!sp || sp == buf || !sp[1])
+		return ERR_PTR(-EINVAL);
+	*sp = '\0';
+	return sp + 1;
+}
+
+static ssize_t mz_cg_max_write(struct file *file, const char __user *ubuf,
+			       size_t len, loff_t *ppos)
+{
+	char *buf, *val;
+	u64 max;
+	int err;
+
+	buf = mz_knob_input(ubuf, len);
+	if (IS_ERR(buf))
+		return PTR_ERR(buf);
+	val = mz_knob_split(buf);
+	if (IS_ERR(val)) {
+		err = PTR_ERR(val);
+		goto out;
+	}
+	if (!strcmp(val, "max")) {
+		max = U64_MAX;
+	} else {
+		err = kstrtou64(val, 0, &max);
+		if (err)
+			goto out;
+		if (max == U64_MAX) {
+			err = -ERANGE;
+			goto out;
+		}
+	}
+	err = mz_cgroup_set_max(buf, max);
+out:
+	kfree(buf);
+	return err ?: len;
+}
+
+static const struct file_operations mz_cg_max_fops = {
+	.owner = THIS_MODULE,
+	.write = mz_cg_max_write,
+	.llseek = noop_llseek,
+};
+
+static ssize_t mz_cg_wb_write(struct file *file, const char __user *ubuf,
+			      size_t len, loff_t *ppos)
+{
+	char *buf, *val;
+	int err;
+
+	buf = mz_knob_input(ubuf, len);
+	if (IS_ERR(buf))
+		return PTR_ERR(buf);
+	val = mz_knob_split(buf);
+	if (IS_ERR(val)) {
+		err = PTR_ERR(val);
+		goto out;
+	}
+	if (!strcmp(val, "0") || !strcmp(val, "1"))
+		err = mz_cgroup_set_writeback(buf, val[0] == '1');
+	else
+		err = -EINVAL;
+out:
+	kfree(buf);
+	return err ?: len;
+}
+
+static const struct file_operations mz_cg_wb_fops = {
+	.owner = THIS_MODULE,
+	.write = mz_cg_wb_write,
+	.llseek = noop_llseek,
+};
+
+static ssize_t mz_reparent_write(struct file *file, const char __user *ubuf,
+				 size_t len, loff_t *ppos)
+{
+	unsigned int v;
+	int err;
+
+	err = kstrtouint_from_user(ubuf, len, 10, &v);
+	if (err)
+		return err;
+	if (v != 1)
+		return -EINVAL;
+	mz_sweep();
+	mz_shrink_cursor_check();
+	return len;
+}
+
+static const struct file_operations mz_reparent_fops = {
+	.owner = THIS_MODULE,
+	.write = mz_reparent_write,
+	.llseek = noop_llseek,
+};
+
+/*********************************
+ * tables
+ **********************************/
+static int mz_cgroups_seq_show(struct seq_file *m, void *v)
+{
+	mz_cgroups_show(m);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(mz_cgroups_seq);
+
+static int mz_check_seq_show(struct seq_file *m, void *v)
+{
+	mz_records_check(m);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(mz_check_seq);
+
+/*********************************
+ * init and exit
+ **********************************/
+int mz_debugfs_init(void)
+{
+	struct dentry *root;
+	int i;
+
+	root = debugfs_create_dir(MZ_DEBUGFS_DIR, NULL);
+	if (IS_ERR(root))
+		return PTR_ERR(root);
+	mz_debugfs_root = root;
+
+	for (i = 0; i < MZ_NR_STATS; i++)
+		debugfs_create_file_unsafe(mz_stat_names[i], 0444, root,
+					   (void *)(uintptr_t)i, &mz_stat_fops);
+	debugfs_create_file(MZ_DEBUGFS_WRITEBACK, 0200, root, NULL,
+			    &mz_writeback_fops);
+	debugfs_create_file(MZ_DEBUGFS_CGROUPS, 0444, root, NULL,
+			    &mz_cgroups_seq_fops);
+	debugfs_create_file(MZ_DEBUGFS_CG_MAX, 0200, root, NULL,
+			    &mz_cg_max_fops);
+	debugfs_create_file(MZ_DEBUGFS_CG_WB, 0200, root, NULL,
+			    &mz_cg_wb_fops);
+	debugfs_create_file(MZ_DEBUGFS_REPARENT, 0200, root, NULL,
+			    &mz_reparent_fops);
+	debugfs_create_file(MZ_DEBUGFS_CHECK, 0444, root, NULL,
+			    &mz_check_seq_fops);
+	return 0;
+}
+
+void mz_debugfs_exit(void)
+{
+	debugfs_remove_recursive(mz_debugfs_root);
+}

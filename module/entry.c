@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mzswap entries and the slot tree.
+ *
+ * The tree (mz_dev.tree, an xarray) maps a slot to the entry holding its
+ * data. Rules, all enforced here:
+ *
+ *  1. An entry is added to the LRU under the tree lock, after it is in the
+ *     tree, and its record is added before it enters the tree. Hence
+ *     whoever erases it from the tree (under the same lock) finds it on
+ *     both lists, or isolated from the LRU by a writeback that will not
+ *     put it back (see mz_writeback_entry()).
+ *  2. The one that erases an entry from the tree removes it from the LRU
+ *     and from its owner's records, then drops the tree's reference.
+ *  3. Nobody dereferences an entry found any other way (an LRU walk)
+ *     before finding it again in the tree under the tree lock and taking a
+ *     reference there.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/slab.h>
+#include <linux/sched/mm.h>
+
+#include "internal.h"
+#include <trace/events/mzswap.h>
+
+/* SLAB_ACCOUNT: an entry is charged to the cgroup that owned the page. */
+static struct kmem_cache *mz_entry_cache;
+
+int mz_entry_cache_init(void)
+{
+	mz_entry_cache = kmem_cache_create("mzswap_entry",
+					   sizeof(struct mz_entry), 0,
+					   SLAB_ACCOUNT, NULL);
+	return mz_entry_cache ? 0 : -ENOMEM;
+}
+
+void mz_entry_cache_exit(void)
+{
+	kmem_cache_destroy(mz_entry_cache);
+}
+
+/**
+ * mz_entry_alloc - allocate an entry charged to @memcg
+ * @memcg: the owner of the page, or NULL for the current task's cgroup
+ * @gfp: allocation flags
+ *
+ * kmem_cache_alloc_lru() also allocates @memcg's list of mz_lru if it has
+ * none yet, so that mz_lru_add() can put the entry on it.
+ */
+struct mz_entry *mz_entry_alloc(struct mem_cgroup *memcg, gfp_t gfp)
+{
+	struct mem_cgroup *old = set_active_memcg(memcg);
+	struct mz_entry *e;
+
+	e = kmem_cache_alloc_lru(mz_entry_cache, &mz_lru, gfp);
+	set_active_memcg(old);
+	if (!e)
+		return NULL;
+	INIT_LIST_HEAD(&e->lru);
+	INIT_LIST_HEAD(&e->record);
+	e->owner = NULL;
+	e->comp = NULL;
+	e->handle = 0;
+	e->length = 0;
+	e->referenced = 0;
+	refcount_set(&e->refs, 1);
+	return e;
+}
+
+/* Drop a reference; the last one frees the payload and the entry. */
+void mz_entry_put(struct mz_entry *e)
+{
+	if (!refcount_dec_and_test(&e->refs))
+		return;
+	if (!mz_entry_same_filled(e)) {
+		mz_pool_free(e->handle);
+		mz_comp_put(e->comp);
+	}
+	kmem_cache_free(mz_entry_cache, e);
+}
+
+/* Rule 2: @e was just erased from the tree by the caller. */
+static void mz_entry_removed(struct mz_entry *e)
+{
+	mz_lru_del(e);
+	mz_record_del(e);
+	mz_stat_add(MZ_STAT_stored_pages, -1);
+	if (mz_entry_same_filled(e))
+		mz_stat_add(MZ_STAT_same_filled_pages, -1);
+	mz_entry_put(e);
+}
+
+/**
+ * mz_tree_insert - make @e the entry of its slot
+ * @e: the new entry, filled in
+ *
+ * @e must already be on its owner's records. Replaces (and frees) an entry
+ * still held for the slot: swap_slot_free_notify is best effort upstream.
+ * Returns -ENOMEM if the tree could not grow; @e is untouched then.
+ */
+int mz_tree_insert(struct mz_entry *e)
+{
+	struct mz_entry *old;
+
+	xa_lock(&mz_dev.tree);
+	old = __xa_store(&mz_dev.tree, e->slot, e, GFP_NOWAIT | __GFP_NOWARN);
+	if (xa_is_err(old)) {
+		xa_unlock(&mz_dev.tree);
+		return xa_err(old);
+	}
+	mz_lru_add(e);	/* rule 1 */
+	xa_unlock(&mz_dev.tree);
+
+	mz_stat_inc(MZ_STAT_stored_pages);
+	if (mz_entry_same_filled(e))
+		mz_stat_inc(MZ_STAT_same_filled_pages);
+	if (old) {
+		mz_stat_inc(MZ_STAT_duplicate_entry);
+		mz_entry_removed(old);
+	}
+	return 0;
+}
+
+/* The entry of @slot with a reference, or NULL. */
+struct mz_entry *mz_tree_get(u32 slot)
+{
+	struct mz_entry *e;
+
+	xa_lock(&mz_dev.tree);
+	e = xa_load(&mz_dev.tree, slot);
+	if (e)
+		refcount_inc(&e->refs);
+	xa_unlock(&mz_dev.tree);
+	return e;
+}
+
+/*
+ * Free the entry of @slot, if any. Never sleeps: swap_slot_free_notify
+ * calls it under the swap device's spinlock.
+ */
+bool mz_tree_invalidate(u32 slot)
+{
+	struct mz_entry *e;
+
+	xa_lock(&mz_dev.tree);
+	e = __xa_erase(&mz_dev.tree, slot);
+	xa_unlock(&mz_dev.tree);
+	if (!e)
+		return false;
+	trace_mzswap_invalidate(slot, e->owner ? e->owner->id : 0);
+	mz_stat_inc(MZ_STAT_invalidations);
+	mz_entry_removed(e);
+	return true;
+}
+
+/*
+ * Erase @e if it is still the entry of its slot. The caller holds a
+ * reference on @e (it may have been erased and replaced meanwhile).
+ */
+bool mz_tree_erase_if(struct mz_entry *e)
+{
+	bool erased = false;
+
+	xa_lock(&mz_dev.tree);
+	if (xa_load(&mz_dev.tree, e->slot) == e) {
+		__xa_erase(&mz_dev.tree, e->slot);
+		erased = true;
+	}
+	xa_unlock(&mz_dev.tree);
+	if (erased)
+		mz_entry_removed(e);
+	return erased;
+}
+
+/*
+ * Put @e back on the LRU after a failed writeback, if it is still the entry
+ * of @slot. @e may be freed already (rule 3): it is only dereferenced once
+ * found in the tree. Under the tree lock, so that an eraser's mz_lru_del()
+ * follows (rule 1).
+ */
+void mz_tree_lru_putback(struct mz_entry *e, u32 slot)
+{
+	xa_lock(&mz_dev.tree);
+	if (xa_load(&mz_dev.tree, slot) == e)
+		mz_lru_add(e);
+	xa_unlock(&mz_dev.tree);
+}
+
+/* Free every entry. No I/O and no writeback may be running. */
+void mz_tree_drop_all(void)
+{
+	unsigned long slot;
+	struct mz_entry *e;
+
+	xa_for_each(&mz_dev.tree, slot, e)
+		mz_tree_invalidate(slot);
+}

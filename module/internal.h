@@ -1,0 +1,354 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * mzswap - memcg-aware compressed swap cache as a block device.
+ *
+ * Objects, their lifetimes and their locks. Read this before any .c file.
+ *
+ * Layers, lowest first (each .c calls only what is above it in this list):
+ *   compress.c   per-CPU compression contexts, compressor switching
+ *   pool.c       zsmalloc storage, pool size and limit
+ *   entry.c      entry cache, slot tree, entry refcounts
+ *   lru.c        the memcg- and NUMA-aware list_lru of entries
+ *   memcg.c      per-cgroup state: records, counters, limits, reparenting
+ *   writeback.c  backing-device I/O and writeback of one entry
+ *   shrinker.c   memcg shrinker, global round-robin shrink worker
+ *   blkdev.c     /dev/mzswap0: store, load, invalidate
+ *   debugfs.c    counters and knobs
+ *   main.c       module parameters, init and exit
+ *
+ * Lock order (outer first):
+ *   mz_device.config_lock (mutex)
+ *     mz_device.wb_sem (rwsem, read side held across a writeback)
+ *       slot bit lock (mz_device.slot_busy, held across backing I/O)
+ *         tree xa_lock
+ *           list_lru lock
+ *           mz_cgroup.lock (a child's before its parent's, reparenting only)
+ */
+#ifndef _MZSWAP_INTERNAL_H
+#define _MZSWAP_INTERNAL_H
+
+#include <linux/types.h>
+#include <linux/list_lru.h>
+#include <linux/local_lock.h>
+#include <linux/percpu-refcount.h>
+#include <linux/refcount.h>
+#include <linux/xarray.h>
+#include <linux/rwsem.h>
+#include <linux/workqueue.h>
+#include <linux/shrinker.h>
+#include <linux/memcontrol.h>
+
+#include <mzswap/stats.h>
+#include <mzswap/names.h>
+
+struct block_device;
+struct gendisk;
+struct page;
+
+#define MZ_SECTORS_PER_PAGE_SHIFT	(PAGE_SHIFT - SECTOR_SHIFT)
+#define MZ_SECTORS_PER_PAGE		(1 << MZ_SECTORS_PER_PAGE_SHIFT)
+
+/* Smallest backing device we accept: a swap header and a few slots. */
+#define MZ_MIN_BACKING_BYTES		(1UL << 20)
+
+/*********************************
+ * counters
+ **********************************/
+enum mz_stat_item {
+#define MZ_STAT(name, help) MZ_STAT_##name,
+	MZ_STATS_LIST
+#undef MZ_STAT
+	MZ_NR_STATS
+};
+
+extern atomic64_t mz_stats[MZ_NR_STATS];
+
+static inline void mz_stat_inc(enum mz_stat_item item)
+{
+	atomic64_inc(&mz_stats[item]);
+}
+
+static inline void mz_stat_add(enum mz_stat_item item, s64 v)
+{
+	atomic64_add(v, &mz_stats[item]);
+}
+
+static inline void mz_stat_set(enum mz_stat_item item, s64 v)
+{
+	atomic64_set(&mz_stats[item], v);
+}
+
+static inline u64 mz_stat_read(enum mz_stat_item item)
+{
+	return atomic64_read(&mz_stats[item]);
+}
+
+/*********************************
+ * module parameters (main.c)
+ **********************************/
+extern bool mz_enabled;
+extern unsigned int mz_max_pool_percent;
+extern unsigned int mz_accept_threshold_percent;
+extern bool mz_same_filled_pages_enabled;
+extern unsigned int mz_max_compressed_percent;
+extern bool mz_shrinker_enabled;
+extern unsigned int mz_reparent_period_ms;
+
+/* mzswap's own workqueue: shrink worker, reparenting, compressor release. */
+extern struct workqueue_struct *mz_wq;
+
+/*********************************
+ * compress.c
+ **********************************/
+#define MZ_COMP_NAME_LEN	32
+
+/* One CPU's compression context of one compressor. */
+struct mz_comp_ctx {
+	local_lock_t lock;	/* serialises users of this CPU's context */
+	struct crypto_comp *tfm;
+	u8 *buf;		/* 2 pages: room for an expanding compression */
+};
+
+/*
+ * A compressor and its per-CPU contexts.
+ *
+ * Lifetime: every entry compressed with it holds a percpu reference, and so
+ * does mz_comp_current while it is current. When it stops being current the
+ * reference is killed; the last entry's put frees it (from a work item,
+ * since crypto teardown may sleep).
+ */
+struct mz_comp {
+	struct percpu_ref ref;
+	struct mz_comp_ctx __percpu *ctx;
+	struct work_struct release_work;
+	char name[MZ_COMP_NAME_LEN];
+};
+
+int mz_comp_init(const char *name);
+void mz_comp_exit(void);
+int mz_comp_set(const char *name);
+struct mz_comp *mz_comp_get_current(void);
+void mz_comp_put(struct mz_comp *comp);
+void mz_comp_current_name(char *buf, size_t len);
+struct mz_comp_ctx *mz_comp_ctx_get(struct mz_comp *comp);
+void mz_comp_ctx_put(struct mz_comp *comp);
+int mz_comp_compress(struct mz_comp_ctx *ctx, const void *src,
+		     unsigned int *dlen);
+int mz_comp_decompress(struct mz_comp_ctx *ctx, const void *src,
+		       unsigned int slen, void *dst);
+
+/*********************************
+ * pool.c
+ **********************************/
+int mz_pool_init(void);
+void mz_pool_exit(void);
+unsigned long mz_pool_alloc(size_t size, gfp_t gfp);
+void mz_pool_free(unsigned long handle);
+void *mz_pool_map_read(unsigned long handle);
+void *mz_pool_map_write(unsigned long handle);
+void mz_pool_unmap(unsigned long handle);
+u64 mz_pool_total_bytes(void);
+bool mz_pool_over_limit(void);
+bool mz_pool_accepting(void);
+bool mz_pool_above_threshold(void);
+void mz_pool_update_stats(void);
+
+/*********************************
+ * entry.c
+ **********************************/
+struct mz_cgroup;
+
+/*
+ * One stored page.
+ *
+ * Existence: the slot tree holds one reference (refs); a load or a writeback
+ * holds another while it uses the payload. Whoever removes the entry from
+ * the tree also removes it from the LRU and from its owner's records, under
+ * the rules in entry.c; the last reference frees the payload and the entry.
+ * The entry is the slot->cgroup record: @owner and @record below.
+ */
+struct mz_entry {
+	struct list_head lru;		/* on mz_lru; list_lru lock */
+	struct list_head record;	/* on owner->records; owner->lock */
+	struct mz_cgroup *owner;	/* written under owner->lock (and the
+					 * new owner's lock when reparented);
+					 * see mz_entry_lock_owner() */
+	unsigned long handle;		/* pool handle, or the fill word */
+	struct mz_comp *comp;		/* NULL when same-filled */
+	u32 slot;			/* page index on the device */
+	refcount_t refs;
+	u16 length;			/* compressed bytes; 0 when same-filled */
+	u8 referenced;			/* second chance on the LRU */
+};
+
+static inline bool mz_entry_same_filled(const struct mz_entry *e)
+{
+	return !e->comp;
+}
+
+int mz_entry_cache_init(void);
+void mz_entry_cache_exit(void);
+struct mz_entry *mz_entry_alloc(struct mem_cgroup *memcg, gfp_t gfp);
+void mz_entry_put(struct mz_entry *e);
+
+/*********************************
+ * the device (blkdev.c owns it)
+ **********************************/
+
+/*
+ * The one device. Its configuration (backing device, size) changes only under
+ * config_lock while nobody has the disk open.
+ *
+ * slot_busy: one bit per slot, set while backing I/O that must not be
+ * reordered with another write of the same slot is being issued: a
+ * writeback holds it from the tree lookup to the end of its write; a store
+ * that passes through to the backing device holds it while it erases the
+ * old entry and submits. See "Writeback rules" in writeback.c.
+ */
+struct mz_device {
+	struct gendisk *disk;
+	struct mutex config_lock;
+	struct block_device *backing;	/* NULL when unconfigured */
+	char backing_path[64];
+	unsigned long nr_slots;
+	unsigned long *slot_busy;
+	struct xarray tree;		/* slot -> struct mz_entry */
+	struct rw_semaphore wb_sem;	/* write side: no writeback running */
+	bool wb_stopped;		/* under wb_sem: refuse new writebacks */
+};
+
+extern struct mz_device mz_dev;
+
+int mz_blkdev_init(void);
+void mz_blkdev_exit(void);
+int mz_backing_set(const char *path);
+const char *mz_backing_get(void);
+
+/* Tree operations (entry.c) */
+int mz_tree_insert(struct mz_entry *e);
+struct mz_entry *mz_tree_get(u32 slot);
+bool mz_tree_invalidate(u32 slot);
+bool mz_tree_erase_if(struct mz_entry *e);
+void mz_tree_lru_putback(struct mz_entry *e, u32 slot);
+void mz_tree_drop_all(void);
+
+/*********************************
+ * lru.c
+ **********************************/
+extern struct list_lru mz_lru;
+
+int mz_lru_init(struct shrinker *shrinker);
+void mz_lru_exit(void);
+void mz_lru_add(struct mz_entry *e);
+void mz_lru_del(struct mz_entry *e);
+unsigned long mz_lru_count(int nid, struct mem_cgroup *memcg);
+unsigned long mz_lru_shrink(int nid, struct mem_cgroup *memcg,
+			    unsigned long nr_to_scan, unsigned long nr_to_write,
+			    unsigned long *freed);
+
+/*********************************
+ * memcg.c
+ **********************************/
+
+/*
+ * mzswap's state for one cgroup.
+ *
+ * Keyed by the cgroup id (kernfs id: 64-bit, never reused), found through
+ * mz_cgroups under RCU. It holds no reference on the cgroup: nothing here
+ * keeps a removed cgroup alive. It is created on a cgroup's first store and
+ * dies when a reparenting pass has moved its records to the nearest live
+ * ancestor (@dead set), freed after an RCU grace period and after the
+ * children that point at it as @parent are gone (@kref).
+ */
+struct mz_cgroup {
+	spinlock_t lock;		/* records, counters below, dead */
+	struct list_head records;	/* struct mz_entry.record */
+	u64 id;				/* cgroup_id() */
+	struct mz_cgroup *parent;	/* holds a kref on the parent */
+	struct kref kref;
+	struct rcu_head rcu;
+	struct list_head dead_node;	/* on the reparent queue */
+	bool dead;			/* records moved away; no new ones */
+	bool queued;			/* on the reparent queue */
+	bool wb_disabled;		/* writeback switch (hierarchical) */
+	unsigned int seen_gen;		/* sweep generation it was seen in */
+	unsigned int check_gen;		/* same, for the consistency check */
+
+	/* under @lock */
+	u64 nr_stored;			/* entries (records) */
+	u64 nr_same_filled;
+	u64 compressed_bytes;		/* sum of entry lengths */
+	u64 max_bytes;			/* compressed limit, U64_MAX = none */
+
+	/* event counters, atomic: updated without @lock */
+	atomic64_t loads;
+	atomic64_t written_back;
+	atomic64_t rejects;
+	atomic64_t protected;		/* recent backing swap-ins (decays) */
+};
+
+extern struct mem_cgroup *mz_root_memcg;
+
+int mz_memcg_init(void);
+void mz_memcg_exit(void);
+struct mz_cgroup *mz_cgroup_of(struct mem_cgroup *memcg);
+void mz_cgroup_put(struct mz_cgroup *mzc);
+void mz_record_add(struct mz_entry *e, struct mz_cgroup *mzc);
+void mz_record_del(struct mz_entry *e);
+bool mz_cgroup_over_limit(struct mz_cgroup *mzc, unsigned int more);
+bool mz_cgroup_writeback_enabled(struct mz_cgroup *mzc);
+bool mz_memcg_writeback_enabled(struct mem_cgroup *memcg);
+void mz_memcg_note_swapin(struct mem_cgroup *memcg);
+unsigned long mz_memcg_protected(struct mem_cgroup *memcg);
+void mz_memcg_scale(struct mem_cgroup *memcg, u64 *stored, u64 *bytes);
+u64 mz_memcg_id(struct mem_cgroup *memcg);
+void mz_reparent_run(void);
+void mz_sweep_kick(void);
+void mz_sweep(void);
+int mz_cgroup_set_max(const char *path, u64 max);
+int mz_cgroup_set_writeback(const char *path, bool on);
+struct seq_file;
+void mz_cgroups_show(struct seq_file *m);
+int mz_records_check(struct seq_file *m);
+
+/* Is @memcg usable as an owner: online and not being killed. */
+static inline bool mz_memcg_live(struct mem_cgroup *memcg)
+{
+	return memcg->css.flags & CSS_ONLINE &&
+	       !percpu_ref_is_dying(&memcg->css.refcnt);
+}
+
+/*********************************
+ * writeback.c
+ **********************************/
+typedef void (*mz_bio_done_t)(struct page *page, int err);
+
+int mz_backing_rw(struct page *page, u32 slot, bool write, struct bio *parent,
+		  mz_bio_done_t done);
+int mz_writeback_entry(struct mz_entry *e, u32 slot);
+int mz_entry_load(struct mz_entry *e, struct page *page);
+void mz_slot_lock(u32 slot);
+void mz_slot_unlock(u32 slot);
+bool mz_writeback_begin(void);
+void mz_writeback_end(void);
+void mz_writeback_stop(void);
+void mz_writeback_start(void);
+
+/*********************************
+ * shrinker.c
+ **********************************/
+int mz_shrink_init(void);
+void mz_shrink_exit(void);
+void mz_shrink_kick(void);
+unsigned long mz_shrink_memcg(struct mem_cgroup *memcg, unsigned long nr);
+unsigned long mz_writeback_global(unsigned long nr);
+void mz_shrink_cgroup_removed(struct cgroup *cgrp);
+void mz_shrink_cursor_check(void);
+
+/*********************************
+ * debugfs.c
+ **********************************/
+int mz_debugfs_init(void);
+void mz_debugfs_exit(void);
+
+#endif /* _MZSWAP_INTERNAL_H */

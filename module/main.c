@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mzswap: a memcg-aware compressed swap cache for stock 6.1 kernels.
+ *
+ * Module parameters (/sys/module/mzswap/parameters/), each validated: a
+ * bad value is refused with an errno and changes nothing.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/crypto.h>
+#include <linux/kernel.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/string.h>
+#include <linux/workqueue.h>
+
+#include "internal.h"
+
+atomic64_t mz_stats[MZ_NR_STATS];
+struct workqueue_struct *mz_wq;
+
+/* Set once init is done: parameter writes act on the live module. */
+static bool mz_initialized;
+
+/*********************************
+ * parameters
+ **********************************/
+
+/* Store new pages in the cache (else everything goes to the backing device). */
+bool mz_enabled = true;
+module_param_named(enabled, mz_enabled, bool, 0644);
+MODULE_PARM_DESC(enabled, "Keep stored pages in the compressed cache");
+
+bool mz_same_filled_pages_enabled = true;
+module_param_named(same_filled_pages_enabled, mz_same_filled_pages_enabled,
+		   bool, 0644);
+MODULE_PARM_DESC(same_filled_pages_enabled,
+		 "Store pages of one repeated word as that word");
+
+bool mz_shrinker_enabled = true;
+module_param_named(shrinker_enabled, mz_shrinker_enabled, bool, 0644);
+MODULE_PARM_DESC(shrinker_enabled,
+		 "Let memory reclaim write back a cgroup's entries");
+
+/* A uint parameter that must lie in [min, max]. */
+struct mz_uint_range {
+	unsigned int *val;
+	unsigned int min, max;
+};
+
+static int mz_param_set_range(const char *s, const struct kernel_param *kp)
+{
+	const struct mz_uint_range *r = kp->arg;
+	unsigned int v;
+	int err;
+
+	err = kstrtouint(s, 10, &v);
+	if (err)
+		return err;
+	if (v < r->min || v > r->max)
+		return -EINVAL;
+	WRITE_ONCE(*r->val, v);
+	return 0;
+}
+
+static int mz_param_get_range(char *buf, const struct kernel_param *kp)
+{
+	const struct mz_uint_range *r = kp->arg;
+
+	return sysfs_emit(buf, "%u\n", READ_ONCE(*r->val));
+}
+
+static const struct kernel_param_ops mz_range_ops = {
+	.set = mz_param_set_range,
+	.get = mz_param_get_range,
+};
+
+#define MZ_PARAM_RANGE(name, var, lo, hi, desc)				\
+	static struct mz_uint_range mz_range_##name = {		\
+		.val = &(var), .min = (lo), .max = (hi),		\
+	};								\
+	module_param_cb(name, &mz_range_ops, &mz_range_##name, 0644);	\
+	MODULE_PARM_DESC(name, desc " [" #lo "-" #hi "]")
+
+unsigned int mz_max_pool_percent = 20;
+MZ_PARAM_RANGE(max_pool_percent, mz_max_pool_percent, 1, 100,
+	       "Maximum pool size, percent of RAM");
+
+unsigned int mz_accept_threshold_percent = 90;
+MZ_PARAM_RANGE(accept_threshold_percent, mz_accept_threshold_percent, 0, 100,
+	       "Accept stores again below this percent of the pool limit");
+
+unsigned int mz_max_compressed_percent = 90;
+MZ_PARAM_RANGE(max_compressed_percent, mz_max_compressed_percent, 1, 100,
+	       "Send pages compressing to more than this percent of a page to the backing device");
+
+unsigned int mz_reparent_period_ms = 1000;
+MZ_PARAM_RANGE(reparent_period_ms, mz_reparent_period_ms, 0, 3600000,
+	       "Period of the sweep for removed cgroups, ms (0: probe only)");
+
+/* Copy a string parameter without the trailing newline sysfs writes add. */
+static int mz_param_strip(const char *s, char *buf, size_t len)
+{
+	size_t n = strcspn(s, "\n");
+
+	if (!n || n >= len || s[n + (s[n] == '\n')])
+		return -EINVAL;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	return 0;
+}
+
+static char mz_compressor[MZ_COMP_NAME_LEN] = "lz4";
+
+static int mz_param_set_compressor(const char *s,
+				   const struct kernel_param *kp)
+{
+	char name[MZ_COMP_NAME_LEN];
+	int err;
+
+	err = mz_param_strip(s, name, sizeof(name));
+	if (err)
+		return err;
+	if (!mz_initialized) {
+		/* At load: checked and set up by mz_init(). */
+		strscpy(mz_compressor, name, sizeof(mz_compressor));
+		return 0;
+	}
+	err = mz_comp_set(name);
+	if (err == -ENOENT)
+		pr_warn_ratelimited("compressor %s not available\n", name);
+	return err;
+}
+
+static int mz_param_get_compressor(char *buf, const struct kernel_param *kp)
+{
+	char name[MZ_COMP_NAME_LEN];
+
+	if (!mz_initialized)
+		return sysfs_emit(buf, "%s\n", mz_compressor);
+	mz_comp_current_name(name, sizeof(name));
+	return sysfs_emit(buf, "%s\n", name);
+}
+
+static const struct kernel_param_ops mz_compressor_ops = {
+	.set = mz_param_set_compressor,
+	.get = mz_param_get_compressor,
+};
+module_param_cb(compressor, &mz_compressor_ops, NULL, 0644);
+MODULE_PARM_DESC(compressor,
+		 "Compressor for new stores (lzo, lzo-rle, lz4, lz4hc, zstd, 842, deflate)");
+
+static char mz_backing_param[64];
+
+static int mz_param_set_backing(const char *s, const struct kernel_param *kp)
+{
+	char path[sizeof(mz_backing_param)];
+	int err;
+
+	err = mz_param_strip(s, path, sizeof(path));
+	if (err)
+		return err;
+	if (!mz_initialized) {
+		strscpy(mz_backing_param, path, sizeof(mz_backing_param));
+		return 0;
+	}
+	return mz_backing_set(path);
+}
+
+static int mz_param_get_backing(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%s\n", mz_initialized ? mz_backing_get()
+				      : mz_backing_param[0] ? mz_backing_param
+				      : "none");
+}
+
+static const struct kernel_param_ops mz_backing_ops = {
+	.set = mz_param_set_backing,
+	.get = mz_param_get_backing,
+};
+module_param_cb(backing_dev, &mz_backing_ops, NULL, 0644);
+MODULE_PARM_DESC(backing_dev,
+		 "Block device behind /dev/mzswap0 (\"none\" to detach); not while swapped on");
+
+/*********************************
+ * init and exit
+ **********************************/
+static int __init mz_init(void)
+{
+	int err;
+
+	mz_wq = alloc_workqueue("mzswap", WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
+	if (!mz_wq)
+		return -ENOMEM;
+
+	err = mz_pool_init();
+	if (err)
+		goto pool_fail;
+	err = mz_comp_init(mz_compressor);
+	if (err) {
+		pr_err("compressor %s: %d\n", mz_compressor, err);
+		goto comp_fail;
+	}
+	err = mz_entry_cache_init();
+	if (err)
+		goto cache_fail;
+	err = mz_memcg_init();
+	if (err)
+		goto memcg_fail;
+	err = mz_shrink_init();
+	if (err)
+		goto shrink_fail;
+	err = mz_blkdev_init();
+	if (err)
+		goto blkdev_fail;
+	if (mz_backing_param[0]) {
+		err = mz_backing_set(mz_backing_param);
+		if (err) {
+			pr_err("backing_dev %s: %d\n", mz_backing_param, err);
+			goto backing_fail;
+		}
+	}
+	err = mz_debugfs_init();
+	if (err)
+		goto backing_fail;
+
+	mz_initialized = true;
+	pr_info("loaded: %s, backing %s\n", mz_compressor, mz_backing_get());
+	return 0;
+
+backing_fail:
+	mz_blkdev_exit();
+blkdev_fail:
+	mz_shrink_exit();
+shrink_fail:
+	mz_memcg_exit();
+memcg_fail:
+	mz_entry_cache_exit();
+cache_fail:
+	mz_comp_exit();
+comp_fail:
+	flush_workqueue(mz_wq);
+	mz_pool_exit();
+pool_fail:
+	destroy_workqueue(mz_wq);
+	return err;
+}
+
+static void __exit mz_exit(void)
+{
+	mz_debugfs_exit();
+	mz_blkdev_exit();	/* frees every entry */
+	mz_shrink_exit();
+	mz_memcg_exit();
+	mz_entry_cache_exit();
+	mz_comp_exit();
+	flush_workqueue(mz_wq);	/* runs the compressor releases */
+	mz_pool_exit();
+	destroy_workqueue(mz_wq);
+	pr_info("unloaded\n");
+}
+
+module_init(mz_init);
+module_exit(mz_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("memcg-aware compressed swap cache in front of a swap device");
+MODULE_SOFTDEP("pre: lz4 lzo lzo-rle zstd");

@@ -1,0 +1,858 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mzswap per-cgroup state: records, counters, limits, writeback switches,
+ * and the reparenting pass.
+ *
+ * Every stored entry is a slot->cgroup record: it points at the
+ * struct mz_cgroup of its owner and sits on that mz_cgroup's record list.
+ * The kernel reparents an offline cgroup's list_lru items and slab charges
+ * itself; it knows nothing of these records, so when a cgroup is removed a
+ * pass here moves its records, counters and limit accounting to the
+ * nearest live ancestor, in time proportional to the cgroup's own records.
+ *
+ * Existence guarantees, the question to ask of every pointer here:
+ *  - struct mem_cgroup: the store path holds a css reference on the page's
+ *    memcg; ancestors are pinned by their children. Nothing here keeps a
+ *    css reference beyond one call.
+ *  - struct mz_cgroup found in mz_cgroups: valid inside an RCU read section
+ *    (freed with kfree_rcu); usable beyond it only with a kref taken by
+ *    kref_get_unless_zero() inside that section.
+ *  - mz_cgroup.parent: a child holds a kref on its parent until it is
+ *    freed, so walking up ->parent from a referenced mz_cgroup is safe.
+ *  - mz_entry.owner: the owner cannot be freed while the entry is on its
+ *    record list, and a reparenting pass changes the pointer under both the
+ *    old and the new owner's lock before the old one can be freed. Readers
+ *    outside the owner's lock use RCU (see mz_record_lock()).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/cgroup.h>
+#include <linux/kref.h>
+#include <linux/ktime.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/tracepoint.h>
+
+#include "internal.h"
+#include <trace/events/mzswap.h>
+
+/* cgroup id -> struct mz_cgroup; holds one kref on each. */
+static DEFINE_XARRAY(mz_cgroups);
+/* The root cgroup's state: never dies, owns records of uncharged pages. */
+static struct mz_cgroup *mz_root_cgroup;
+/* The root memcg (a reference held for the module's lifetime). */
+struct mem_cgroup *mz_root_memcg;
+
+/* mz_cgroups whose cgroup was removed, waiting for a reparenting pass. */
+static LIST_HEAD(mz_dead_list);
+static DEFINE_SPINLOCK(mz_dead_lock);
+/* Serialises reparenting passes (and the sweep that feeds them). */
+static DEFINE_MUTEX(mz_reparent_mutex);
+static void mz_reparent_workfn(struct work_struct *work);
+static DECLARE_WORK(mz_reparent_work, mz_reparent_workfn);
+static void mz_sweep_workfn(struct work_struct *work);
+static DECLARE_DELAYED_WORK(mz_sweep_work, mz_sweep_workfn);
+static unsigned int mz_sweep_gen;
+/* Generation of the consistency check; under mz_reparent_mutex. */
+static unsigned int mz_check_gen;
+
+/* Reparent at most this many records per lock hold. */
+#define MZ_REPARENT_BATCH	512
+
+u64 mz_memcg_id(struct mem_cgroup *memcg)
+{
+	return memcg ? cgroup_id(memcg->css.cgroup) : 0;
+}
+
+/*********************************
+ * lifetime
+ **********************************/
+static struct mz_cgroup *mz_cgroup_alloc(u64 id, struct mz_cgroup *parent,
+					 gfp_t gfp)
+{
+	struct mz_cgroup *mzc = kzalloc(sizeof(*mzc), gfp);
+
+	if (!mzc)
+		return NULL;
+	spin_lock_init(&mzc->lock);
+	INIT_LIST_HEAD(&mzc->records);
+	INIT_LIST_HEAD(&mzc->dead_node);
+	kref_init(&mzc->kref);
+	mzc->id = id;
+	mzc->parent = parent;
+	mzc->max_bytes = U64_MAX;
+	mzc->seen_gen = READ_ONCE(mz_sweep_gen);
+	return mzc;
+}
+
+static void mz_cgroup_release(struct kref *kref)
+{
+	struct mz_cgroup *mzc = container_of(kref, struct mz_cgroup, kref);
+
+	WARN_ON_ONCE(!list_empty(&mzc->records));
+	if (mzc->parent)
+		mz_cgroup_put(mzc->parent);
+	kfree_rcu(mzc, rcu);
+}
+
+void mz_cgroup_put(struct mz_cgroup *mzc)
+{
+	kref_put(&mzc->kref, mz_cgroup_release);
+}
+
+static void mz_cgroup_queue_dead(struct mz_cgroup *mzc)
+{
+	bool queue = false;
+
+	spin_lock(&mz_dead_lock);
+	if (!mzc->queued && mzc != mz_root_cgroup) {
+		mzc->queued = true;
+		kref_get(&mzc->kref);
+		list_add_tail(&mzc->dead_node, &mz_dead_list);
+		queue = true;
+	}
+	spin_unlock(&mz_dead_lock);
+	if (queue)
+		queue_work(mz_wq, &mz_reparent_work);
+}
+
+/*
+ * The mz_cgroup of @memcg with a reference, created if needed (with its
+ * ancestors). @memcg must be live and pinned by the caller. Returns NULL
+ * only if an allocation fails.
+ */
+static struct mz_cgroup *mz_cgroup_get_or_create(struct mem_cgroup *memcg,
+						 gfp_t gfp)
+{
+	struct mem_cgroup *parent_memcg = parent_mem_cgroup(memcg);
+	struct mz_cgroup *mzc, *parent, *old;
+	u64 id = mz_memcg_id(memcg);
+
+	if (!parent_memcg) {
+		kref_get(&mz_root_cgroup->kref);
+		return mz_root_cgroup;
+	}
+
+	rcu_read_lock();
+	mzc = xa_load(&mz_cgroups, id);
+	if (mzc && kref_get_unless_zero(&mzc->kref)) {
+		rcu_read_unlock();
+		return mzc;
+	}
+	rcu_read_unlock();
+
+	/* The parent first: a child holds a reference on it. */
+	parent = mz_cgroup_get_or_create(parent_memcg, gfp);
+	if (!parent)
+		return NULL;
+	mzc = mz_cgroup_alloc(id, parent, gfp);
+	if (!mzc) {
+		mz_cgroup_put(parent);
+		return NULL;
+	}
+	/* One reference for mz_cgroups, one for the caller. */
+	kref_get(&mzc->kref);
+	xa_lock(&mz_cgroups);
+	old = __xa_cmpxchg(&mz_cgroups, id, NULL, mzc, gfp);
+	if (old && !xa_is_err(old) && kref_get_unless_zero(&old->kref)) {
+		xa_unlock(&mz_cgroups);
+		/* Lost a race with another creator: use theirs. */
+		kfree(mzc);
+		mz_cgroup_put(parent);
+		return old;
+	}
+	xa_unlock(&mz_cgroups);
+	if (old) {
+		/* No memory in the tree, or an old one dying: give up. */
+		kfree(mzc);
+		mz_cgroup_put(parent);
+		return NULL;
+	}
+
+	/*
+	 * The cgroup may have been removed since the caller found it live,
+	 * and its removal probe may have run before we were in mz_cgroups.
+	 * Look again now that we are visible: a removal from here on finds
+	 * us; one before, we see.
+	 */
+	smp_mb();
+	if (!mz_memcg_live(memcg))
+		mz_cgroup_queue_dead(mzc);
+	return mzc;
+}
+
+/**
+ * mz_cgroup_of - the mz_cgroup that should own a page of @memcg, referenced
+ * @memcg: the page's memcg, pinned by the caller, or NULL
+ *
+ * The nearest live cgroup at or above @memcg: a page of a removed cgroup
+ * is recorded in its nearest live ancestor's. @memcg may be NULL (an
+ * uncharged page): the root's.
+ */
+struct mz_cgroup *mz_cgroup_of(struct mem_cgroup *memcg)
+{
+	struct mz_cgroup *mzc;
+
+	for (; memcg; memcg = parent_mem_cgroup(memcg)) {
+		if (!mz_memcg_live(memcg))
+			continue;
+		mzc = mz_cgroup_get_or_create(memcg, GFP_NOWAIT | __GFP_NOWARN);
+		if (mzc)
+			return mzc;
+	}
+	kref_get(&mz_root_cgroup->kref);
+	return mz_root_cgroup;
+}
+
+/*
+ * The nearest existing mz_cgroup at or above @memcg, or NULL. RCU read
+ * section held by the caller; no reference taken.
+ */
+static struct mz_cgroup *mz_cgroup_lookup_rcu(struct mem_cgroup *memcg)
+{
+	for (; memcg; memcg = parent_mem_cgroup(memcg)) {
+		struct mz_cgroup *mzc;
+
+		if (!parent_mem_cgroup(memcg))
+			return mz_root_cgroup;
+		mzc = xa_load(&mz_cgroups, mz_memcg_id(memcg));
+		if (mzc)
+			return mzc;
+	}
+	return mz_root_cgroup;
+}
+
+/*********************************
+ * records
+ **********************************/
+
+/*
+ * Lock the owner of @e and return it, or return NULL if @e has none.
+ * Rechecks under the lock: a reparenting pass may move @e in between.
+ */
+static struct mz_cgroup *mz_record_lock(struct mz_entry *e)
+{
+	struct mz_cgroup *mzc;
+
+	rcu_read_lock();
+	for (;;) {
+		mzc = READ_ONCE(e->owner);
+		if (!mzc)
+			break;
+		spin_lock(&mzc->lock);
+		if (READ_ONCE(e->owner) == mzc)
+			break;
+		spin_unlock(&mzc->lock);
+	}
+	rcu_read_unlock();
+	return mzc;
+}
+
+/**
+ * mz_record_add - record @e as owned by @mzc
+ * @e: an entry not yet in the tree
+ * @mzc: its owner, referenced by the caller
+ *
+ * If @mzc died meanwhile, the record goes to its nearest live ancestor:
+ * a dead mz_cgroup never gains records.
+ */
+void mz_record_add(struct mz_entry *e, struct mz_cgroup *mzc)
+{
+	for (;;) {
+		spin_lock(&mzc->lock);
+		if (!mzc->dead)
+			break;
+		spin_unlock(&mzc->lock);
+		mzc = mzc->parent;	/* pinned by the child's reference */
+	}
+	list_add_tail(&e->record, &mzc->records);
+	WRITE_ONCE(e->owner, mzc);
+	mzc->nr_stored++;
+	if (mz_entry_same_filled(e))
+		mzc->nr_same_filled++;
+	mzc->compressed_bytes += e->length;
+	spin_unlock(&mzc->lock);
+}
+
+void mz_record_del(struct mz_entry *e)
+{
+	struct mz_cgroup *mzc = mz_record_lock(e);
+
+	if (!mzc)
+		return;
+	list_del_init(&e->record);
+	mzc->nr_stored--;
+	if (mz_entry_same_filled(e))
+		mzc->nr_same_filled--;
+	mzc->compressed_bytes -= e->length;
+	WRITE_ONCE(e->owner, NULL);
+	spin_unlock(&mzc->lock);
+}
+
+/*********************************
+ * limits and switches
+ **********************************/
+bool mz_cgroup_over_limit(struct mz_cgroup *mzc, unsigned int more)
+{
+	u64 max = READ_ONCE(mzc->max_bytes);
+
+	return max != U64_MAX && READ_ONCE(mzc->compressed_bytes) + more > max;
+}
+
+/* Writeback is off if it is off for @mzc or any ancestor. */
+bool mz_cgroup_writeback_enabled(struct mz_cgroup *mzc)
+{
+	for (; mzc; mzc = mzc->parent)
+		if (READ_ONCE(mzc->wb_disabled))
+			return false;
+	return true;
+}
+
+bool mz_memcg_writeback_enabled(struct mem_cgroup *memcg)
+{
+	bool on;
+
+	rcu_read_lock();
+	on = mz_cgroup_writeback_enabled(mz_cgroup_lookup_rcu(memcg));
+	rcu_read_unlock();
+	return on;
+}
+
+/*
+ * A page of @memcg came back from the backing device: its owner is
+ * working on its written-back data, so protect that many of its entries
+ * from the shrinker for a while (mainline zswap's nr_zswap_protected).
+ */
+void mz_memcg_note_swapin(struct mem_cgroup *memcg)
+{
+	rcu_read_lock();
+	atomic64_inc(&mz_cgroup_lookup_rcu(memcg)->protected);
+	rcu_read_unlock();
+}
+
+/* How many of @memcg's entries to protect; halves on every call (decay). */
+unsigned long mz_memcg_protected(struct mem_cgroup *memcg)
+{
+	struct mz_cgroup *mzc;
+	s64 v;
+
+	rcu_read_lock();
+	mzc = mz_cgroup_lookup_rcu(memcg);
+	v = atomic64_read(&mzc->protected);
+	if (v > 1)
+		atomic64_sub(v / 2, &mzc->protected);
+	rcu_read_unlock();
+	return v > 0 ? v : 0;
+}
+
+/* @memcg's stored entries and compressed bytes (its own, not its children's). */
+void mz_memcg_scale(struct mem_cgroup *memcg, u64 *stored, u64 *bytes)
+{
+	struct mz_cgroup *mzc;
+
+	rcu_read_lock();
+	mzc = mz_cgroup_lookup_rcu(memcg);
+	*stored = READ_ONCE(mzc->nr_stored);
+	*bytes = READ_ONCE(mzc->compressed_bytes);
+	rcu_read_unlock();
+}
+
+/*
+ * The memcg of the cgroup at @path (on the default hierarchy), with a
+ * css reference. -ENOENT if there is no such cgroup, -EINVAL if the
+ * memory controller is not enabled for it.
+ */
+static struct mem_cgroup *mz_memcg_from_path(const char *path)
+{
+	struct cgroup_subsys_state *css;
+	struct cgroup *cgrp;
+
+	cgrp = cgroup_get_from_path(path);
+	if (IS_ERR(cgrp))
+		return ERR_CAST(cgrp);
+	css = cgroup_get_e_css(cgrp, &memory_cgrp_subsys);
+	if (css && css->cgroup != cgrp) {
+		css_put(css);
+		css = NULL;
+	}
+	cgroup_put(cgrp);
+	if (!css) {
+		pr_warn_ratelimited("%s: memory controller not enabled\n", path);
+		return ERR_PTR(-EINVAL);
+	}
+	return mem_cgroup_from_css(css);
+}
+
+static struct mz_cgroup *mz_cgroup_from_path(const char *path)
+{
+	struct mem_cgroup *memcg = mz_memcg_from_path(path);
+	struct mz_cgroup *mzc;
+
+	if (IS_ERR(memcg))
+		return ERR_CAST(memcg);
+	if (!mz_memcg_live(memcg))
+		mzc = ERR_PTR(-ENOENT);
+	else
+		mzc = mz_cgroup_get_or_create(memcg, GFP_KERNEL);
+	css_put(&memcg->css);
+	return mzc ?: ERR_PTR(-ENOMEM);
+}
+
+/* Set the compressed-memory limit of the cgroup at @path (U64_MAX: none). */
+int mz_cgroup_set_max(const char *path, u64 max)
+{
+	struct mz_cgroup *mzc = mz_cgroup_from_path(path);
+
+	if (IS_ERR(mzc))
+		return PTR_ERR(mzc);
+	if (mzc == mz_root_cgroup) {
+		mz_cgroup_put(mzc);
+		return -EINVAL;	/* the pool limit is the root's */
+	}
+	WRITE_ONCE(mzc->max_bytes, max);
+	mz_cgroup_put(mzc);
+	return 0;
+}
+
+int mz_cgroup_set_writeback(const char *path, bool on)
+{
+	struct mz_cgroup *mzc = mz_cgroup_from_path(path);
+
+	if (IS_ERR(mzc))
+		return PTR_ERR(mzc);
+	WRITE_ONCE(mzc->wb_disabled, !on);
+	mz_cgroup_put(mzc);
+	return 0;
+}
+
+/*********************************
+ * reparenting
+ **********************************/
+
+/*
+ * Move up to MZ_REPARENT_BATCH records of @from to @to. Both locked by the
+ * caller, @from (the descendant) first. Returns how many were moved.
+ */
+static unsigned long mz_records_move(struct mz_cgroup *from,
+				     struct mz_cgroup *to)
+{
+	struct mz_entry *e, *tmp;
+	unsigned long n = 0;
+
+	list_for_each_entry_safe(e, tmp, &from->records, record) {
+		if (n == MZ_REPARENT_BATCH)
+			break;
+		WRITE_ONCE(e->owner, to);
+		list_move_tail(&e->record, &to->records);
+		to->nr_stored++;
+		from->nr_stored--;
+		if (mz_entry_same_filled(e)) {
+			to->nr_same_filled++;
+			from->nr_same_filled--;
+		}
+		to->compressed_bytes += e->length;
+		from->compressed_bytes -= e->length;
+		n++;
+	}
+	return n;
+}
+
+/*
+ * Lock @from and its nearest live ancestor, which is returned. Called with
+ * mz_reparent_mutex held: only passes take two mz_cgroup locks, always
+ * descendant first, so they cannot deadlock with each other, and an
+ * ancestor is marked dead only by a pass.
+ */
+static struct mz_cgroup *mz_reparent_lock(struct mz_cgroup *from)
+{
+	struct mz_cgroup *to = from->parent;
+
+	for (;;) {
+		spin_lock(&from->lock);
+		spin_lock_nested(&to->lock, SINGLE_DEPTH_NESTING);
+		if (!to->dead)
+			return to;
+		spin_unlock(&to->lock);
+		spin_unlock(&from->lock);
+		to = to->parent;
+	}
+}
+
+/*
+ * One pass: @mzc's cgroup is gone. Move everything it owns to the nearest
+ * live ancestor and drop it from mz_cgroups. Time: proportional to its
+ * records. Caller holds mz_reparent_mutex.
+ */
+static void mz_reparent_one(struct mz_cgroup *mzc)
+{
+	struct mz_cgroup *to;
+	unsigned long moved = 0, n;
+	ktime_t start = ktime_get();
+	u64 ns;
+
+	/* From here no store adds a record to @mzc (mz_record_add()). */
+	spin_lock(&mzc->lock);
+	mzc->dead = true;
+	spin_unlock(&mzc->lock);
+
+	do {
+		to = mz_reparent_lock(mzc);
+		n = mz_records_move(mzc, to);
+		moved += n;
+		if (list_empty(&mzc->records)) {
+			/* Event history follows the records. */
+			atomic64_add(atomic64_xchg(&mzc->loads, 0), &to->loads);
+			atomic64_add(atomic64_xchg(&mzc->written_back, 0),
+				     &to->written_back);
+			atomic64_add(atomic64_xchg(&mzc->rejects, 0),
+				     &to->rejects);
+			n = 0;
+		}
+		spin_unlock(&to->lock);
+		spin_unlock(&mzc->lock);
+		cond_resched();
+	} while (n);
+
+	xa_erase(&mz_cgroups, mzc->id);
+	ns = ktime_to_ns(ktime_sub(ktime_get(), start));
+	mz_stat_inc(MZ_STAT_reparent_passes);
+	mz_stat_add(MZ_STAT_reparent_records, moved);
+	mz_stat_set(MZ_STAT_reparent_last_ns, ns);
+	trace_mzswap_reparent(mzc->id, to->id, moved, ns);
+	mz_cgroup_put(mzc);	/* mz_cgroups' reference */
+}
+
+/* Run the passes queued by removals. */
+void mz_reparent_run(void)
+{
+	struct mz_cgroup *mzc;
+
+	mutex_lock(&mz_reparent_mutex);
+	for (;;) {
+		spin_lock(&mz_dead_lock);
+		mzc = list_first_entry_or_null(&mz_dead_list, struct mz_cgroup,
+					       dead_node);
+		if (mzc)
+			list_del_init(&mzc->dead_node);
+		spin_unlock(&mz_dead_lock);
+		if (!mzc)
+			break;
+		if (!mzc->dead)
+			mz_reparent_one(mzc);
+		mz_cgroup_put(mzc);	/* the queue's reference */
+	}
+	mutex_unlock(&mz_reparent_mutex);
+}
+
+static void mz_reparent_workfn(struct work_struct *work)
+{
+	mz_reparent_run();
+}
+
+/*
+ * The periodic sweep: anything a removal probe missed (a removal while the
+ * module loaded, the memory controller disabled in a subtree, no probe).
+ * Marks every mz_cgroup whose memcg is live, then queues the others.
+ */
+void mz_sweep(void)
+{
+	struct cgroup_subsys_state *css;
+	struct mz_cgroup *mzc;
+	unsigned long id;
+	unsigned int gen;
+
+	mutex_lock(&mz_reparent_mutex);
+	/* mz_cgroups created from here on carry the new generation. */
+	gen = READ_ONCE(mz_sweep_gen) + 1;
+	WRITE_ONCE(mz_sweep_gen, gen);
+	smp_mb();
+
+	rcu_read_lock();
+	css_for_each_descendant_pre(css, &mz_root_memcg->css) {
+		struct mem_cgroup *memcg = mem_cgroup_from_css(css);
+
+		if (!mz_memcg_live(memcg))
+			continue;
+		mzc = xa_load(&mz_cgroups, mz_memcg_id(memcg));
+		if (mzc)
+			WRITE_ONCE(mzc->seen_gen, gen);
+	}
+	rcu_read_unlock();
+
+	xa_for_each(&mz_cgroups, id, mzc) {
+		if (READ_ONCE(mzc->seen_gen) != gen && !READ_ONCE(mzc->dead))
+			mz_cgroup_queue_dead(mzc);
+	}
+	mutex_unlock(&mz_reparent_mutex);
+	mz_reparent_run();
+}
+
+static void mz_sweep_workfn(struct work_struct *work)
+{
+	unsigned int period = READ_ONCE(mz_reparent_period_ms);
+
+	mz_sweep();
+	mz_shrink_cursor_check();
+	if (period)
+		queue_delayed_work(mz_wq, &mz_sweep_work,
+				   msecs_to_jiffies(period));
+}
+
+/* A sweep now, and the periodic ones re-armed with the current period. */
+void mz_sweep_kick(void)
+{
+	mod_delayed_work(mz_wq, &mz_sweep_work, 0);
+}
+
+/*
+ * Probe on the cgroup_rmdir tracepoint: runs in cgroup_rmdir() after the
+ * cgroup's csses were killed, under cgroup_mutex and a spinlock with IRQs
+ * off. Queues the pass; does not sleep.
+ */
+static void mz_probe_cgroup_rmdir(void *data, struct cgroup *cgrp,
+				  const char *path)
+{
+	struct mz_cgroup *mzc;
+
+	/* Only the hierarchy the memory controller is on has our ids. */
+	if (!rcu_access_pointer(cgrp->subsys[memory_cgrp_id]))
+		return;
+	mz_shrink_cgroup_removed(cgrp);
+
+	rcu_read_lock();
+	mzc = xa_load(&mz_cgroups, cgroup_id(cgrp));
+	if (mzc && kref_get_unless_zero(&mzc->kref)) {
+		mz_cgroup_queue_dead(mzc);
+		mz_cgroup_put(mzc);
+	}
+	rcu_read_unlock();
+}
+
+static struct tracepoint *mz_tp_rmdir;
+
+static void mz_find_tracepoint(struct tracepoint *tp, void *priv)
+{
+	if (!strcmp(tp->name, "cgroup_rmdir"))
+		mz_tp_rmdir = tp;
+}
+
+/*********************************
+ * debugfs views
+ **********************************/
+static void mz_cgroup_show_one(struct seq_file *m, const char *path,
+			       bool online, struct mz_cgroup *mzc)
+{
+	u64 max = READ_ONCE(mzc->max_bytes);
+
+	seq_printf(m, "%s %llu %d %llu %llu %llu %lld %lld %lld %d ",
+		   path, mzc->id, online,
+		   READ_ONCE(mzc->nr_stored),
+		   READ_ONCE(mzc->compressed_bytes),
+		   READ_ONCE(mzc->nr_same_filled),
+		   (s64)atomic64_read(&mzc->loads),
+		   (s64)atomic64_read(&mzc->written_back),
+		   (s64)atomic64_read(&mzc->rejects),
+		   mz_cgroup_writeback_enabled(mzc));
+	if (max == U64_MAX)
+		seq_puts(m, "max\n");
+	else
+		seq_printf(m, "%llu\n", max);
+}
+
+/*
+ * The per-cgroup table: one line per cgroup that has state, live ones in
+ * hierarchy order, then removed ones still waiting for their pass. The
+ * format is in the README ("Per-cgroup table").
+ */
+void mz_cgroups_show(struct seq_file *m)
+{
+	struct cgroup_subsys_state *css;
+	char *path = kmalloc(PATH_MAX, GFP_KERNEL);
+	struct mz_cgroup *mzc;
+	unsigned long id;
+
+	if (!path)
+		return;
+	seq_puts(m, "# path id online stored_pages compressed_bytes same_filled loads written_back rejects writeback max\n");
+
+	/*
+	 * Live cgroups, under RCU: their mz_cgroups cannot be freed before
+	 * the read section ends.
+	 */
+	rcu_read_lock();
+	css_for_each_descendant_pre(css, &mz_root_memcg->css) {
+		struct mem_cgroup *memcg = mem_cgroup_from_css(css);
+
+		if (!parent_mem_cgroup(memcg))
+			mzc = mz_root_cgroup;
+		else
+			mzc = xa_load(&mz_cgroups, mz_memcg_id(memcg));
+		if (!mzc)
+			continue;
+		if (kernfs_path_from_node(css->cgroup->kn, NULL, path,
+					  PATH_MAX) < 0)
+			strscpy(path, "?", PATH_MAX);
+		mz_cgroup_show_one(m, path, mz_memcg_live(memcg), mzc);
+	}
+	rcu_read_unlock();
+
+	/* mz_cgroups whose cgroup is gone, pass pending. */
+	rcu_read_lock();
+	xa_for_each(&mz_cgroups, id, mzc) {
+		if (READ_ONCE(mzc->queued) && !READ_ONCE(mzc->dead))
+			mz_cgroup_show_one(m, "(removed)", false, mzc);
+	}
+	rcu_read_unlock();
+	kfree(path);
+}
+
+/* Check one mz_cgroup's records against its counters; returns records. */
+static u64 mz_records_check_one(struct seq_file *m, struct mz_cgroup *mzc,
+				int *bad)
+{
+	struct mz_entry *e;
+	u64 n = 0, bytes = 0, same = 0;
+
+	spin_lock(&mzc->lock);
+	list_for_each_entry(e, &mzc->records, record) {
+		if (e->owner != mzc) {
+			seq_printf(m, "bad owner: slot %u on cgroup %llu\n",
+				   e->slot, mzc->id);
+			(*bad)++;
+		}
+		n++;
+		bytes += e->length;
+		same += mz_entry_same_filled(e);
+	}
+	if (n && (mzc->dead || (mzc != mz_root_cgroup &&
+				mzc->check_gen != mz_check_gen))) {
+		seq_printf(m, "stale: %llu records in removed cgroup %llu\n",
+			   n, mzc->id);
+		(*bad)++;
+	}
+	if (n != mzc->nr_stored || bytes != mzc->compressed_bytes ||
+	    same != mzc->nr_same_filled) {
+		seq_printf(m, "count: cgroup %llu stored %llu/%llu bytes %llu/%llu same %llu/%llu\n",
+			   mzc->id, mzc->nr_stored, n, mzc->compressed_bytes,
+			   bytes, mzc->nr_same_filled, same);
+		(*bad)++;
+	}
+	spin_unlock(&mzc->lock);
+	return n;
+}
+
+/*
+ * The consistency check: every record points at the mz_cgroup whose list
+ * it is on, no cgroup that is not online has records, every mz_cgroup's counters equal
+ * what its records add up to, and the records add up to stored_pages.
+ * Prints one line per problem, then a summary; returns the problem count.
+ * stored_pages is compared only when nothing is stored concurrently.
+ */
+int mz_records_check(struct seq_file *m)
+{
+	struct cgroup_subsys_state *css;
+	struct mz_cgroup *mzc;
+	unsigned long id;
+	u64 total, cgroups = 1;
+	int bad = 0;
+
+	/* Passes already queued are not problems: run them first. */
+	mz_reparent_run();
+
+	/* No pass may move records between two cgroups we look at. */
+	mutex_lock(&mz_reparent_mutex);
+	mz_check_gen++;
+	rcu_read_lock();
+	css_for_each_descendant_pre(css, &mz_root_memcg->css) {
+		struct mem_cgroup *memcg = mem_cgroup_from_css(css);
+
+		mzc = xa_load(&mz_cgroups, mz_memcg_id(memcg));
+		if (mzc && mz_memcg_live(memcg))
+			mzc->check_gen = mz_check_gen;
+	}
+	rcu_read_unlock();
+
+	total = mz_records_check_one(m, mz_root_cgroup, &bad);
+	rcu_read_lock();
+	xa_for_each(&mz_cgroups, id, mzc) {
+		total += mz_records_check_one(m, mzc, &bad);
+		cgroups++;
+	}
+	rcu_read_unlock();
+	mutex_unlock(&mz_reparent_mutex);
+
+	if (total != mz_stat_read(MZ_STAT_stored_pages)) {
+		seq_printf(m, "total: records %llu stored_pages %llu\n", total,
+			   mz_stat_read(MZ_STAT_stored_pages));
+		bad++;
+	}
+	seq_printf(m, "cgroups %llu records %llu problems %d\n", cgroups,
+		   total, bad);
+	return bad;
+}
+
+/*********************************
+ * init and exit
+ **********************************/
+int mz_memcg_init(void)
+{
+	struct cgroup_subsys_state *css;
+	struct cgroup *root;
+	int err;
+
+	root = cgroup_get_from_path("/");
+	if (IS_ERR(root))
+		return PTR_ERR(root);
+	css = cgroup_get_e_css(root, &memory_cgrp_subsys);
+	mz_root_cgroup = mz_cgroup_alloc(cgroup_id(root), NULL, GFP_KERNEL);
+	cgroup_put(root);
+	if (!css || !mz_root_cgroup) {
+		err = css ? -ENOMEM : -ENODEV;
+		goto free;
+	}
+	mz_root_memcg = mem_cgroup_from_css(css);
+
+	for_each_kernel_tracepoint(mz_find_tracepoint, NULL);
+	if (mz_tp_rmdir) {
+		err = tracepoint_probe_register(mz_tp_rmdir,
+						mz_probe_cgroup_rmdir, NULL);
+		if (err)
+			goto free;
+	} else {
+		pr_warn("no cgroup_rmdir tracepoint: removals found by the periodic sweep only\n");
+	}
+	mz_sweep_kick();
+	return 0;
+
+free:
+	kfree(mz_root_cgroup);
+	if (css)
+		css_put(css);
+	return err;
+}
+
+/* After every entry is gone. */
+void mz_memcg_exit(void)
+{
+	struct mz_cgroup *mzc;
+	unsigned long id;
+
+	if (mz_tp_rmdir) {
+		tracepoint_probe_unregister(mz_tp_rmdir, mz_probe_cgroup_rmdir,
+					    NULL);
+		tracepoint_synchronize_unregister();
+	}
+	cancel_delayed_work_sync(&mz_sweep_work);
+	cancel_work_sync(&mz_reparent_work);
+	mz_reparent_run();	/* drops the queue's references */
+
+	/* Children before parents: a child holds its parent. */
+	xa_for_each(&mz_cgroups, id, mzc) {
+		xa_erase(&mz_cgroups, id);
+		mz_cgroup_put(mzc);
+	}
+	rcu_barrier();
+	mz_cgroup_put(mz_root_cgroup);
+	css_put(&mz_root_memcg->css);
+	rcu_barrier();	/* kfree_rcu() of the root */
+}

@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mzswap shrinking: the memcg-aware shrinker that reclaim calls for a
+ * cgroup under pressure, and the global worker that brings the pool back
+ * under its limit by visiting cgroups round-robin.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/cgroup.h>
+#include <linux/memcontrol.h>
+#include <linux/nodemask.h>
+#include <linux/sched.h>
+#include <linux/shrinker.h>
+
+#include "internal.h"
+#include <trace/events/mzswap.h>
+
+/* Give up after this many fruitless passes or failed cgroups. */
+#define MZ_SHRINK_MAX_FAILURES	16
+/* Referenced entries one visit may rotate before it writes one back. */
+#define MZ_ROTATE_BUDGET	32
+
+/* Set once the list_lru exists: the shrinker is registered before it. */
+static bool mz_shrinker_ready;
+
+/*********************************
+ * the memcg-aware shrinker
+ **********************************/
+static unsigned long mz_shrinker_count(struct shrinker *shrinker,
+				       struct shrink_control *sc)
+{
+	unsigned long nr_freeable, nr_protected;
+	u64 stored, bytes;
+
+	if (!READ_ONCE(mz_shrinker_enabled) || !smp_load_acquire(&mz_shrinker_ready))
+		return 0;
+	/* Writeback issues block I/O. */
+	if (!(sc->gfp_mask & __GFP_IO) || !(sc->gfp_mask & __GFP_FS))
+		return 0;
+	if (!mz_memcg_writeback_enabled(sc->memcg))
+		return 0;
+
+	nr_freeable = mz_lru_count(sc->nid, sc->memcg);
+	if (!nr_freeable)
+		goto out;
+
+	/* Keep back as many entries as recently came back from disk. */
+	nr_protected = mz_memcg_protected(sc->memcg);
+	nr_freeable = nr_freeable > nr_protected ? nr_freeable - nr_protected
+						 : 0;
+
+	/*
+	 * Scale by the memory an entry frees: the better the cgroup's data
+	 * compresses, the less writing it back gains for its I/O.
+	 */
+	mz_memcg_scale(sc->memcg, &stored, &bytes);
+	if (stored)
+		nr_freeable = mult_frac(nr_freeable,
+					DIV_ROUND_UP_ULL(bytes, PAGE_SIZE),
+					stored);
+out:
+	trace_mzswap_shrink_count(mz_memcg_id(sc->memcg), sc->nid,
+				  nr_freeable);
+	return nr_freeable;
+}
+
+static unsigned long mz_shrinker_scan(struct shrinker *shrinker,
+				      struct shrink_control *sc)
+{
+	unsigned long freed = 0, scanned;
+
+	/*
+	 * Bios submitted from inside another ->submit_bio are held until it
+	 * returns: a synchronous write here would wait forever.
+	 */
+	if (!smp_load_acquire(&mz_shrinker_ready) || current->bio_list ||
+	    !mz_writeback_begin())
+		return SHRINK_STOP;
+	mz_stat_inc(MZ_STAT_shrinker_scans);
+	scanned = mz_lru_shrink(sc->nid, sc->memcg, sc->nr_to_scan,
+				sc->nr_to_scan, &freed);
+	mz_writeback_end();
+
+	sc->nr_scanned = scanned;
+	mz_stat_add(MZ_STAT_shrinker_freed, freed);
+	trace_mzswap_shrink_scan(mz_memcg_id(sc->memcg), sc->nid,
+				 sc->nr_to_scan, freed);
+	return freed ?: SHRINK_STOP;
+}
+
+static struct shrinker mz_shrinker = {
+	.count_objects = mz_shrinker_count,
+	.scan_objects = mz_shrinker_scan,
+	.seeks = DEFAULT_SEEKS,
+	.flags = SHRINKER_NUMA_AWARE | SHRINKER_MEMCG_AWARE,
+};
+
+/*
+ * Write back up to @nr entries of @memcg, cold ones first, node by node,
+ * rotating at most MZ_ROTATE_BUDGET referenced ones per node.
+ *
+ * Returns -ENOENT if @memcg has nothing to write back (empty, or writeback
+ * off), -EAGAIN if it had entries but none could be written, else the
+ * number written. The caller is on the writeback side.
+ */
+static long mz_shrink_memcg_locked(struct mem_cgroup *memcg, unsigned long nr)
+{
+	unsigned long written = 0, scanned = 0;
+	int nid;
+
+	if (!mz_memcg_writeback_enabled(memcg))
+		return -ENOENT;
+	for_each_node_state(nid, N_NORMAL_MEMORY) {
+		if (written >= nr)
+			break;
+		scanned += mz_lru_shrink(nid, memcg,
+					 nr - written + MZ_ROTATE_BUDGET,
+					 nr - written, &written);
+	}
+	if (!scanned)
+		return -ENOENT;
+	return written ?: -EAGAIN;
+}
+
+/* The same, entering the writeback side itself (the store path). */
+unsigned long mz_shrink_memcg(struct mem_cgroup *memcg, unsigned long nr)
+{
+	long ret;
+
+	if (current->bio_list || !mz_writeback_begin())
+		return 0;
+	ret = mz_shrink_memcg_locked(memcg, nr);
+	mz_writeback_end();
+	return ret > 0 ? ret : 0;
+}
+
+/*********************************
+ * the round-robin cursor
+ **********************************/
+
+/*
+ * mz_cursor: the memcg the global worker visited last, or NULL (start at
+ * the root). It holds a css reference; so that this reference never keeps
+ * a removed cgroup alive, the cgroup_rmdir probe moves the cursor off a
+ * cgroup being removed (mz_shrink_cgroup_removed()), and the worker only
+ * ever leaves it on a memcg it found live under the lock.
+ */
+static struct mem_cgroup *mz_cursor;
+static DEFINE_SPINLOCK(mz_cursor_lock);
+
+/*
+ * The live memcg after @pos in pre-order, with a reference, or NULL at the
+ * end of the tree. Drops the reference on @pos. Caller holds
+ * mz_cursor_lock.
+ */
+static struct mem_cgroup *mz_cursor_next(struct mem_cgroup *pos)
+{
+	struct cgroup_subsys_state *css = pos ? &pos->css : NULL;
+
+	rcu_read_lock();
+	for (;;) {
+		css = css_next_descendant_pre(css, &mz_root_memcg->css);
+		if (!css)
+			break;
+		if (mz_memcg_live(mem_cgroup_from_css(css)) && css_tryget(css))
+			break;
+	}
+	rcu_read_unlock();
+	if (pos)
+		css_put(&pos->css);
+	return css ? mem_cgroup_from_css(css) : NULL;
+}
+
+/*
+ * The probe on cgroup_rmdir: if the cursor is on @cgrp, advance it. Runs
+ * with IRQs off under cgroup_mutex; the css reference is dropped here, so
+ * the removed cgroup can be freed.
+ */
+void mz_shrink_cgroup_removed(struct cgroup *cgrp)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&mz_cursor_lock, flags);
+	if (mz_cursor && mz_cursor->css.cgroup == cgrp)
+		mz_cursor = mz_cursor_next(mz_cursor);
+	spin_unlock_irqrestore(&mz_cursor_lock, flags);
+}
+
+/* The periodic sweep's check, for removals no probe saw. */
+void mz_shrink_cursor_check(void)
+{
+	spin_lock_irq(&mz_cursor_lock);
+	if (mz_cursor && !mz_memcg_live(mz_cursor))
+		mz_cursor = mz_cursor_next(mz_cursor);
+	spin_unlock_irq(&mz_cursor_lock);
+}
+
+/*
+ * Advance the cursor and return the memcg it now points at with an extra
+ * reference for the caller, or NULL when a walk of the tree has ended.
+ */
+static struct mem_cgroup *mz_cursor_advance(void)
+{
+	struct mem_cgroup *memcg;
+
+	spin_lock_irq(&mz_cursor_lock);
+	memcg = mz_cursor_next(mz_cursor);
+	mz_cursor = memcg;
+	/*
+	 * The cursor's reference may be dropped by the rmdir probe while we
+	 * write back from @memcg: take one of our own.
+	 */
+	if (memcg)
+		css_get(&memcg->css);
+	spin_unlock_irq(&mz_cursor_lock);
+	return memcg;
+}
+
+/**
+ * mz_writeback_rr - write back up to @nr entries, visiting cgroups
+ * round-robin from where the last call stopped, one entry per cgroup
+ * per visit
+ * @nr: how many at most
+ * @until_threshold: stop once the pool is below the acceptance threshold
+ *
+ * Gives up after MZ_SHRINK_MAX_FAILURES failures: a walk of the whole tree
+ * without a single candidate, or a candidate cgroup whose writeback
+ * failed. Returns the number written back.
+ */
+static unsigned long mz_writeback_rr(unsigned long nr, bool until_threshold)
+{
+	unsigned long written = 0;
+	int failures = 0, attempts = 0;
+	struct mem_cgroup *memcg;
+	long ret;
+
+	if (!mz_writeback_begin())
+		return 0;
+	while (written < nr) {
+		if (until_threshold && !mz_pool_above_threshold())
+			break;
+		memcg = mz_cursor_advance();
+		if (!memcg) {
+			/* A walk ended: fruitless if it found no candidate. */
+			if (!attempts && ++failures == MZ_SHRINK_MAX_FAILURES) {
+				mz_stat_inc(MZ_STAT_shrink_worker_fruitless);
+				break;
+			}
+			attempts = 0;
+			goto resched;
+		}
+
+		ret = mz_shrink_memcg_locked(memcg, 1);
+		trace_mzswap_worker_step(mz_memcg_id(memcg),
+					 mz_memcg_live(memcg), ret);
+		css_put(&memcg->css);
+
+		/* Nothing to write back there: not a failure. */
+		if (ret == -ENOENT)
+			continue;
+		attempts++;
+		if (ret < 0) {
+			if (++failures == MZ_SHRINK_MAX_FAILURES) {
+				mz_stat_inc(MZ_STAT_shrink_worker_fruitless);
+				break;
+			}
+		} else {
+			written += ret;
+		}
+resched:
+		cond_resched();
+	}
+	mz_writeback_end();
+	return written;
+}
+
+unsigned long mz_writeback_global(unsigned long nr)
+{
+	return mz_writeback_rr(nr, false);
+}
+
+static void mz_shrink_workfn(struct work_struct *work)
+{
+	mz_stat_inc(MZ_STAT_shrink_worker_runs);
+	mz_writeback_rr(ULONG_MAX, true);
+}
+
+static DECLARE_WORK(mz_shrink_work, mz_shrink_workfn);
+
+/* The pool hit its limit: bring it down in the background. */
+void mz_shrink_kick(void)
+{
+	queue_work(mz_wq, &mz_shrink_work);
+}
+
+/*********************************
+ * init and exit
+ **********************************/
+int mz_shrink_init(void)
+{
+	int err;
+
+	err = register_shrinker(&mz_shrinker, "mzswap");
+	if (err)
+		return err;
+	/* The memcg-aware list_lru needs the shrinker's id. */
+	err = mz_lru_init(&mz_shrinker);
+	if (err) {
+		unregister_shrinker(&mz_shrinker);
+		return err;
+	}
+	smp_store_release(&mz_shrinker_ready, true);
+	return 0;
+}
+
+/* After every entry is freed. */
+void mz_shrink_exit(void)
+{
+	unregister_shrinker(&mz_shrinker);
+	cancel_work_sync(&mz_shrink_work);
+	spin_lock_irq(&mz_cursor_lock);
+	if (mz_cursor)
+		css_put(&mz_cursor->css);
+	mz_cursor = NULL;
+	spin_unlock_irq(&mz_cursor_lock);
+	mz_lru_exit();
+}

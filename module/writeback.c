@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mzswap writeback: I/O to the backing device, and moving one entry there.
+ *
+ * Writeback rules. A slot's data lives in exactly one place the device
+ * reads from: the entry in the tree if there is one, else the backing
+ * device. Writing an entry back must therefore finish the backing write
+ * before the entry leaves the tree, and no two writes of one slot may be
+ * in flight to the backing device at once, or an older one could land
+ * last. The slot bit lock (mz_dev.slot_busy) gives the second; the order
+ * of operations in mz_writeback_entry() the first:
+ *
+ *  1. Take the slot bit lock (trylock: reclaim does not wait).
+ *  2. Find the entry in the tree by pointer, take a reference.
+ *  3. Decompress and write it to the backing device, waiting.
+ *  4. Erase it from the tree only if it is still the slot's entry.
+ *  5. Drop the bit lock.
+ *
+ * Against each concurrent operation on the slot:
+ *  - a load during 3 finds the entry in the tree and decompresses it from
+ *    memory (our reference keeps the payload alive);
+ *  - an invalidation during 3 erases and unlinks the entry; 4 finds
+ *    another or none and leaves the tree alone; the stale data written to
+ *    the backing device belongs to a freed slot;
+ *  - a new store kept in the cache replaces the entry; 4 leaves the new
+ *    one; a later writeback of the new one waits for our bit lock (it
+ *    fails its trylock and is retried later);
+ *  - a new store passed through to the backing device takes the bit lock,
+ *    waiting for our write to complete, and erases the entry itself before
+ *    it submits: its newer data is the one that lands last;
+ *  - swapoff and reset stop new writebacks and wait for running ones
+ *    (mz_writeback_stop()) before they free anything.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/bio.h>
+#include <linux/blkdev.h>
+#include <linux/highmem.h>
+#include <linux/wait_bit.h>
+
+#include "internal.h"
+#include <trace/events/mzswap.h>
+
+/*********************************
+ * slot bit locks
+ **********************************/
+static unsigned long *mz_slot_word(u32 slot)
+{
+	return &mz_dev.slot_busy[BIT_WORD(slot)];
+}
+
+static bool mz_slot_trylock(u32 slot)
+{
+	return !test_and_set_bit_lock(slot % BITS_PER_LONG, mz_slot_word(slot));
+}
+
+/* May sleep until a writeback of @slot has finished its write. */
+void mz_slot_lock(u32 slot)
+{
+	wait_on_bit_lock_io(mz_slot_word(slot), slot % BITS_PER_LONG,
+			    TASK_UNINTERRUPTIBLE);
+}
+
+void mz_slot_unlock(u32 slot)
+{
+	clear_bit_unlock(slot % BITS_PER_LONG, mz_slot_word(slot));
+	smp_mb__after_atomic();
+	wake_up_bit(mz_slot_word(slot), slot % BITS_PER_LONG);
+}
+
+/*********************************
+ * the writeback side
+ **********************************/
+
+/*
+ * Enter the writeback side. Fails while the device is unconfigured or
+ * being reset; the read side of wb_sem is held until mz_writeback_end().
+ */
+bool mz_writeback_begin(void)
+{
+	if (!down_read_trylock(&mz_dev.wb_sem))
+		return false;
+	if (mz_dev.wb_stopped || !mz_dev.backing) {
+		up_read(&mz_dev.wb_sem);
+		return false;
+	}
+	return true;
+}
+
+void mz_writeback_end(void)
+{
+	up_read(&mz_dev.wb_sem);
+}
+
+/* Refuse new writebacks and wait for running ones. */
+void mz_writeback_stop(void)
+{
+	down_write(&mz_dev.wb_sem);
+	mz_dev.wb_stopped = true;
+	up_write(&mz_dev.wb_sem);
+}
+
+void mz_writeback_start(void)
+{
+	down_write(&mz_dev.wb_sem);
+	mz_dev.wb_stopped = false;
+	up_write(&mz_dev.wb_sem);
+}
+
+/*********************************
+ * backing device I/O
+ **********************************/
+static void mz_backing_end_io(struct bio *bio)
+{
+	mz_bio_done_t done = bio->bi_private;
+	int err = blk_status_to_errno(bio->bi_status);
+
+	if (err)
+		mz_stat_inc(MZ_STAT_backing_io_errors);
+	done(bio_first_page_all(bio), err);
+	bio_put(bio);
+}
+
+/**
+ * mz_backing_rw - read or write one page of @slot on the backing device
+ * @page: the data
+ * @slot: page index on the device
+ * @write: direction
+ * @parent: when called from ->submit_bio, the bio being served: the new
+ *	bio is chained to it and completes it. Waiting here would deadlock,
+ *	since bios submitted under ->submit_bio are only issued after it
+ *	returns.
+ * @done: otherwise, if set, called on completion (possibly from IRQ).
+ *
+ * With neither, waits for the I/O. Returns 1 when the I/O completes
+ * asynchronously, else 0 or an error.
+ */
+int mz_backing_rw(struct page *page, u32 slot, bool write, struct bio *parent,
+		  mz_bio_done_t done)
+{
+	blk_opf_t opf = write ? REQ_OP_WRITE : REQ_OP_READ;
+	struct bio *bio;
+	int err;
+
+	if (write && !parent && !done)
+		opf |= REQ_SYNC;
+	bio = bio_alloc(mz_dev.backing, 1, opf, GFP_NOIO);
+	bio->bi_iter.bi_sector = (sector_t)slot << MZ_SECTORS_PER_PAGE_SHIFT;
+	__bio_add_page(bio, page, PAGE_SIZE, 0);
+	mz_stat_inc(write ? MZ_STAT_backing_writes : MZ_STAT_backing_reads);
+
+	if (parent) {
+		bio_chain(bio, parent);
+		submit_bio(bio);
+		return 1;
+	}
+	if (done) {
+		bio->bi_private = done;
+		bio->bi_end_io = mz_backing_end_io;
+		submit_bio(bio);
+		return 1;
+	}
+	err = submit_bio_wait(bio);
+	if (err)
+		mz_stat_inc(MZ_STAT_backing_io_errors);
+	bio_put(bio);
+	return err;
+}
+
+/*********************************
+ * writeback of one entry
+ **********************************/
+static int mz_entry_decompress(struct mz_entry *e, struct page *page)
+{
+	void *dst = kmap_local_page(page);
+	int err = 0;
+
+	if (mz_entry_same_filled(e)) {
+		memset_l(dst, e->handle, PAGE_SIZE / sizeof(unsigned long));
+	} else {
+		struct mz_comp_ctx *ctx = mz_comp_ctx_get(e->comp);
+		void *src = mz_pool_map_read(e->handle);
+
+		err = mz_comp_decompress(ctx, src, e->length, dst);
+		mz_pool_unmap(e->handle);
+		mz_comp_ctx_put(e->comp);
+	}
+	kunmap_local(dst);
+	if (err)
+		mz_stat_inc(MZ_STAT_decompress_fail);
+	return err;
+}
+
+/* Fill @page with the data of @e, on which the caller holds a reference. */
+int mz_entry_load(struct mz_entry *e, struct page *page)
+{
+	return mz_entry_decompress(e, page);
+}
+
+/* Count a writeback in the owner's line; returns the owner's cgroup id. */
+static u64 mz_entry_count_writeback(struct mz_entry *e)
+{
+	struct mz_cgroup *owner;
+	u64 id = 0;
+
+	rcu_read_lock();
+	owner = READ_ONCE(e->owner);
+	if (owner) {
+		atomic64_inc(&owner->written_back);
+		id = owner->id;
+	}
+	rcu_read_unlock();
+	return id;
+}
+
+/**
+ * mz_writeback_entry - write the entry @e of @slot back to the backing device
+ * @e: the entry, as isolated from the LRU: not yet known to be alive
+ * @slot: its slot, copied while it was known to be alive
+ *
+ * @e came off the LRU and may be freed already: it is only compared with the
+ * tree's entry until a reference is taken (lru.c, rule 1). On failure the
+ * entry, if still held, goes back on the LRU. The caller is on the
+ * writeback side (mz_writeback_begin()).
+ */
+int mz_writeback_entry(struct mz_entry *e, u32 slot)
+{
+	struct page *page;
+	u64 owner_id = 0;
+	int err;
+
+	page = alloc_page(GFP_NOIO | __GFP_NOWARN);
+	if (!page) {
+		err = -ENOMEM;
+		goto putback;
+	}
+
+	/* 1 */
+	if (!mz_slot_trylock(slot)) {
+		mz_stat_inc(MZ_STAT_writeback_skip_busy);
+		err = -EBUSY;
+		goto free_page;
+	}
+
+	/* 2 */
+	xa_lock(&mz_dev.tree);
+	if (xa_load(&mz_dev.tree, slot) != e) {
+		xa_unlock(&mz_dev.tree);
+		mz_slot_unlock(slot);
+		__free_page(page);
+		return -ENOENT;	/* gone: nothing to put back */
+	}
+	refcount_inc(&e->refs);
+	xa_unlock(&mz_dev.tree);
+
+	/* 3: @e is pinned; the slot's other writers wait for the bit lock. */
+	err = mz_entry_decompress(e, page);
+	if (!err)
+		err = mz_backing_rw(page, slot, true, NULL, NULL);
+	if (err) {
+		mz_stat_inc(MZ_STAT_writeback_fail);
+		mz_tree_lru_putback(e, slot);
+		goto unlock;
+	}
+
+	/* 4 */
+	owner_id = mz_entry_count_writeback(e);
+	if (mz_tree_erase_if(e))
+		mz_stat_inc(MZ_STAT_written_back_pages);
+unlock:
+	/* 5 */
+	trace_mzswap_writeback(slot, owner_id, err);
+	mz_entry_put(e);
+	mz_slot_unlock(slot);
+	__free_page(page);
+	return err;
+
+free_page:
+	__free_page(page);
+putback:
+	mz_tree_lru_putback(e, slot);
+	return err;
+}
