@@ -73,7 +73,8 @@ static struct mem_cgroup *mz_page_memcg(struct page *page)
  * Compress @src into @e. Returns 0, or the counter that says why the page
  * cannot be kept.
  */
-static int mz_store_compress(struct mz_entry *e, const void *src)
+static int mz_store_compress(struct mz_entry *e, const void *src,
+			     struct mem_cgroup *memcg)
 {
 	unsigned int dlen, max = PAGE_SIZE * mz_max_compressed_percent / 100;
 	struct mz_comp_ctx *ctx;
@@ -95,8 +96,8 @@ static int mz_store_compress(struct mz_entry *e, const void *src)
 		goto put_ctx;
 	}
 	/* No direct reclaim: we are most likely in reclaim already. */
-	handle = mz_pool_alloc(dlen, __GFP_KSWAPD_RECLAIM | __GFP_NOWARN |
-				     __GFP_HIGHMEM | __GFP_MOVABLE);
+	handle = mz_pool_alloc(dlen, memcg,
+			       __GFP_KSWAPD_RECLAIM | __GFP_NOWARN);
 	if (!handle) {
 		reason = MZ_STAT_reject_alloc_fail;
 		goto put_ctx;
@@ -162,7 +163,7 @@ static int mz_store_cache(struct page *page, u32 slot)
 		reason = MZ_STAT_pool_limit_hit;
 		mz_shrink_kick();
 	} else {
-		reason = mz_store_compress(e, src);
+		reason = mz_store_compress(e, src, memcg);
 	}
 	kunmap_local(src);
 	if (reason)

@@ -74,7 +74,7 @@ void mz_entry_put(struct mz_entry *e)
 	if (!refcount_dec_and_test(&e->refs))
 		return;
 	if (!mz_entry_same_filled(e)) {
-		mz_pool_free(e->handle);
+		mz_pool_free(e->handle, e->length);
 		mz_comp_put(e->comp);
 	}
 	kmem_cache_free(mz_entry_cache, e);

@@ -140,15 +140,21 @@ int mz_comp_decompress(struct mz_comp_ctx *ctx, const void *src,
 /*********************************
  * pool.c
  **********************************/
+enum mz_allocator {
+	MZ_ALLOC_SLAB,		/* charged to the page's cgroup */
+	MZ_ALLOC_ZSMALLOC,	/* denser, charged to nobody */
+};
+
+extern enum mz_allocator mz_allocator;
+
 int mz_pool_init(void);
 void mz_pool_exit(void);
-unsigned long mz_pool_alloc(size_t size, gfp_t gfp);
-void mz_pool_free(unsigned long handle);
+unsigned long mz_pool_alloc(size_t size, struct mem_cgroup *memcg, gfp_t gfp);
+void mz_pool_free(unsigned long handle, size_t size);
 void *mz_pool_map_read(unsigned long handle);
 void *mz_pool_map_write(unsigned long handle);
 void mz_pool_unmap(unsigned long handle);
 u64 mz_pool_total_bytes(void);
-bool mz_pool_over_limit(void);
 bool mz_pool_accepting(void);
 bool mz_pool_above_threshold(void);
 void mz_pool_update_stats(void);
@@ -284,7 +290,8 @@ struct mz_cgroup {
 	atomic64_t loads;
 	atomic64_t written_back;
 	atomic64_t rejects;
-	atomic64_t protected;		/* recent backing swap-ins (decays) */
+	atomic64_t protected;		/* entries the shrinker leaves alone:
+					 * recent stores and swap-ins */
 };
 
 extern struct mem_cgroup *mz_root_memcg;

@@ -150,6 +150,43 @@ module_param_cb(compressor, &mz_compressor_ops, NULL, 0644);
 MODULE_PARM_DESC(compressor,
 		 "Compressor for new stores (lzo, lzo-rle, lz4, lz4hc, zstd, 842, deflate)");
 
+static const char * const mz_allocator_names[] = {
+	[MZ_ALLOC_SLAB] = "slab",
+	[MZ_ALLOC_ZSMALLOC] = "zsmalloc",
+};
+
+static int mz_param_set_allocator(const char *s,
+				  const struct kernel_param *kp)
+{
+	char name[16];
+	int i, err;
+
+	if (mz_initialized)
+		return -EBUSY;	/* entries would span two allocators */
+	err = mz_param_strip(s, name, sizeof(name));
+	if (err)
+		return err;
+	i = match_string(mz_allocator_names, ARRAY_SIZE(mz_allocator_names),
+			 name);
+	if (i < 0)
+		return -EINVAL;
+	mz_allocator = i;
+	return 0;
+}
+
+static int mz_param_get_allocator(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%s\n", mz_allocator_names[mz_allocator]);
+}
+
+static const struct kernel_param_ops mz_allocator_ops = {
+	.set = mz_param_set_allocator,
+	.get = mz_param_get_allocator,
+};
+module_param_cb(allocator, &mz_allocator_ops, NULL, 0444);
+MODULE_PARM_DESC(allocator,
+		 "Payload allocator, at load only: slab (charged to the cgroup) or zsmalloc (denser, uncharged)");
+
 static char mz_backing_param[64];
 
 static int mz_param_set_backing(const char *s, const struct kernel_param *kp)
@@ -225,7 +262,8 @@ static int __init mz_init(void)
 		goto backing_fail;
 
 	mz_initialized = true;
-	pr_info("loaded: %s, backing %s\n", mz_compressor, mz_backing_get());
+	pr_info("loaded: %s, %s, backing %s\n", mz_compressor,
+		mz_allocator_names[mz_allocator], mz_backing_get());
 	return 0;
 
 backing_fail:

@@ -248,6 +248,20 @@ static struct mz_cgroup *mz_record_lock(struct mz_entry *e)
 	return mzc;
 }
 
+/*
+ * A new entry is the likeliest to be loaded soon: grow the protected area
+ * by one, halving it whenever it passes a quarter of the cgroup's entries
+ * (mainline zswap's nr_zswap_protected heuristic, from LRU reclaim cost
+ * decay). Under @mzc->lock.
+ */
+static void mz_cgroup_protect(struct mz_cgroup *mzc)
+{
+	s64 v = atomic64_inc_return(&mzc->protected);
+
+	if (v > mzc->nr_stored / 4)
+		atomic64_set(&mzc->protected, v / 2);
+}
+
 /**
  * mz_record_add - record @e as owned by @mzc
  * @e: an entry not yet in the tree
@@ -271,6 +285,7 @@ void mz_record_add(struct mz_entry *e, struct mz_cgroup *mzc)
 	if (mz_entry_same_filled(e))
 		mzc->nr_same_filled++;
 	mzc->compressed_bytes += e->length;
+	mz_cgroup_protect(mzc);
 	spin_unlock(&mzc->lock);
 }
 
@@ -330,17 +345,13 @@ void mz_memcg_note_swapin(struct mem_cgroup *memcg)
 	rcu_read_unlock();
 }
 
-/* How many of @memcg's entries to protect; halves on every call (decay). */
+/* How many of @memcg's entries the shrinker should leave alone. */
 unsigned long mz_memcg_protected(struct mem_cgroup *memcg)
 {
-	struct mz_cgroup *mzc;
 	s64 v;
 
 	rcu_read_lock();
-	mzc = mz_cgroup_lookup_rcu(memcg);
-	v = atomic64_read(&mzc->protected);
-	if (v > 1)
-		atomic64_sub(v / 2, &mzc->protected);
+	v = atomic64_read(&mz_cgroup_lookup_rcu(memcg)->protected);
 	rcu_read_unlock();
 	return v > 0 ? v : 0;
 }

@@ -1,20 +1,90 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * mzswap pool: compressed payloads in zsmalloc.
+ * mzswap pool: where compressed payloads live. Two allocators, chosen at
+ * load time with the "allocator" parameter:
  *
- * zsmalloc packs objects of every size class into shared zspages with a few
- * per cent of waste, the density zswap and zram get. Its pages are charged
- * to nobody; the module accounts each cgroup's compressed bytes itself
- * (memcg.c) and enforces the per-cgroup limits from those counts.
+ * slab (default): one SLAB_ACCOUNT cache per 64-byte size class. Each
+ *	payload is charged to the cgroup that owned the page, like the entry,
+ *	so a cgroup's compressed memory counts against its memory.max and
+ *	reclaim in that cgroup finds it through the memcg-aware shrinker, as
+ *	in mainline zswap. Charges follow the kernel's objcg reparenting.
+ *	6.1 exports no way to charge zsmalloc memory (obj_cgroup_charge is
+ *	internal), hence this allocator; the README has its density measured
+ *	against zsmalloc. Caches are created SLAB_NOLEAKTRACE: compressed data
+ *	is not worth scanning for pointers, and it keeps them from merging
+ *	with kmalloc caches, so unload would report any payload leaked.
+ *
+ * zsmalloc: zswap's and zram's allocator: densest, but charged to nobody.
+ *	Per-cgroup compressed bytes are still accounted by the module and the
+ *	per-cgroup limits enforced from them; memory.max does not see them.
+ *
+ * The pool size is exact for zsmalloc (its pages); for slab it is the sum
+ * of the class sizes of live payloads (slab page overhead not included).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/mm.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
 #include <linux/zsmalloc.h>
 
 #include "internal.h"
 
+/*********************************
+ * slab classes
+ **********************************/
+#define MZ_CLASS_SHIFT		6
+#define MZ_CLASS_SIZE		(1U << MZ_CLASS_SHIFT)
+#define MZ_NR_CLASSES		(PAGE_SIZE / MZ_CLASS_SIZE)
+
+static struct kmem_cache *mz_class_cache[MZ_NR_CLASSES];
+/* Sum of class sizes of live slab payloads. */
+static atomic64_t mz_class_bytes;
+
+static unsigned int mz_class_of(size_t size)
+{
+	return (size - 1) >> MZ_CLASS_SHIFT;
+}
+
+static int mz_classes_init(void)
+{
+	char name[32];
+	int i;
+
+	for (i = 0; i < MZ_NR_CLASSES; i++) {
+		unsigned int size = (i + 1) * MZ_CLASS_SIZE;
+
+		snprintf(name, sizeof(name), "mzswap-%u", size);
+		mz_class_cache[i] = kmem_cache_create(name, size, 8,
+						      SLAB_ACCOUNT |
+						      SLAB_NOLEAKTRACE, NULL);
+		if (!mz_class_cache[i])
+			goto fail;
+	}
+	return 0;
+fail:
+	while (i--)
+		kmem_cache_destroy(mz_class_cache[i]);
+	return -ENOMEM;
+}
+
+static void mz_classes_exit(void)
+{
+	int i;
+
+	for (i = 0; i < MZ_NR_CLASSES; i++)
+		kmem_cache_destroy(mz_class_cache[i]);
+}
+
+/*********************************
+ * zsmalloc
+ **********************************/
 static struct zs_pool *mz_zpool;
+
+/*********************************
+ * the pool
+ **********************************/
+enum mz_allocator mz_allocator = MZ_ALLOC_SLAB;
 
 /*
  * Set when a store found the pool at its limit; cleared once the pool has
@@ -25,60 +95,97 @@ static bool mz_pool_full;
 
 int mz_pool_init(void)
 {
+	if (mz_allocator == MZ_ALLOC_SLAB)
+		return mz_classes_init();
 	mz_zpool = zs_create_pool(KBUILD_MODNAME);
 	return mz_zpool ? 0 : -ENOMEM;
 }
 
+/* After every payload is freed. */
 void mz_pool_exit(void)
 {
-	zs_destroy_pool(mz_zpool);
+	if (mz_allocator == MZ_ALLOC_SLAB)
+		mz_classes_exit();
+	else
+		zs_destroy_pool(mz_zpool);
 }
 
-/* Returns 0 on failure, as zs_malloc() does. Never enters direct reclaim
- * when @gfp does not allow it.
+/**
+ * mz_pool_alloc - room for a payload of @size bytes
+ * @size: 1 to PAGE_SIZE
+ * @memcg: the cgroup to charge (slab allocator), or NULL for the current
+ *	task's
+ * @gfp: allocation flags; the store path gives no direct reclaim
+ *
+ * Returns a handle, or 0 on failure.
  */
-unsigned long mz_pool_alloc(size_t size, gfp_t gfp)
+unsigned long mz_pool_alloc(size_t size, struct mem_cgroup *memcg, gfp_t gfp)
 {
-	unsigned long handle = zs_malloc(mz_zpool, size, gfp);
+	struct mem_cgroup *old;
+	unsigned long handle;
+	void *obj;
 
-	return IS_ERR_VALUE(handle) ? 0 : handle;
+	if (mz_allocator == MZ_ALLOC_ZSMALLOC) {
+		handle = zs_malloc(mz_zpool, size,
+				   gfp | __GFP_HIGHMEM | __GFP_MOVABLE);
+		return IS_ERR_VALUE(handle) ? 0 : handle;
+	}
+
+	old = set_active_memcg(memcg);
+	obj = kmem_cache_alloc(mz_class_cache[mz_class_of(size)], gfp);
+	set_active_memcg(old);
+	if (!obj)
+		return 0;
+	atomic64_add((mz_class_of(size) + 1) * MZ_CLASS_SIZE, &mz_class_bytes);
+	return (unsigned long)obj;
 }
 
-void mz_pool_free(unsigned long handle)
+void mz_pool_free(unsigned long handle, size_t size)
 {
-	zs_free(mz_zpool, handle);
+	if (mz_allocator == MZ_ALLOC_ZSMALLOC) {
+		zs_free(mz_zpool, handle);
+		return;
+	}
+	kmem_cache_free(mz_class_cache[mz_class_of(size)], (void *)handle);
+	atomic64_sub((mz_class_of(size) + 1) * MZ_CLASS_SIZE, &mz_class_bytes);
 }
 
-/* The mapping is per-CPU: no sleeping until mz_pool_unmap(). */
+/* The mapping may be per-CPU: no sleeping until mz_pool_unmap(). */
 void *mz_pool_map_read(unsigned long handle)
 {
-	return zs_map_object(mz_zpool, handle, ZS_MM_RO);
+	if (mz_allocator == MZ_ALLOC_ZSMALLOC)
+		return zs_map_object(mz_zpool, handle, ZS_MM_RO);
+	return (void *)handle;
 }
 
 void *mz_pool_map_write(unsigned long handle)
 {
-	return zs_map_object(mz_zpool, handle, ZS_MM_WO);
+	if (mz_allocator == MZ_ALLOC_ZSMALLOC)
+		return zs_map_object(mz_zpool, handle, ZS_MM_WO);
+	return (void *)handle;
 }
 
 void mz_pool_unmap(unsigned long handle)
 {
-	zs_unmap_object(mz_zpool, handle);
+	if (mz_allocator == MZ_ALLOC_ZSMALLOC)
+		zs_unmap_object(mz_zpool, handle);
+}
+
+static unsigned long mz_pool_pages(void)
+{
+	if (mz_allocator == MZ_ALLOC_ZSMALLOC)
+		return zs_get_total_pages(mz_zpool);
+	return DIV_ROUND_UP(atomic64_read(&mz_class_bytes), PAGE_SIZE);
 }
 
 u64 mz_pool_total_bytes(void)
 {
-	return (u64)zs_get_total_pages(mz_zpool) << PAGE_SHIFT;
+	return (u64)mz_pool_pages() << PAGE_SHIFT;
 }
 
 static unsigned long mz_pool_max_pages(void)
 {
-	return totalram_pages() * mz_max_pool_percent / 100;
-}
-
-/* Is the pool over max_pool_percent of RAM? */
-bool mz_pool_over_limit(void)
-{
-	return zs_get_total_pages(mz_zpool) > mz_pool_max_pages();
+	return totalram_pages() * READ_ONCE(mz_max_pool_percent) / 100;
 }
 
 /*
@@ -87,11 +194,11 @@ bool mz_pool_over_limit(void)
  */
 bool mz_pool_accepting(void)
 {
-	unsigned long pages = zs_get_total_pages(mz_zpool);
+	unsigned long pages = mz_pool_pages();
 	unsigned long max = mz_pool_max_pages();
 
 	if (READ_ONCE(mz_pool_full)) {
-		if (pages > max * mz_accept_threshold_percent / 100)
+		if (pages > max * READ_ONCE(mz_accept_threshold_percent) / 100)
 			return false;
 		WRITE_ONCE(mz_pool_full, false);
 	}
@@ -105,8 +212,8 @@ bool mz_pool_accepting(void)
 /* Is the pool still above the threshold the shrink worker aims for? */
 bool mz_pool_above_threshold(void)
 {
-	return zs_get_total_pages(mz_zpool) >
-		mz_pool_max_pages() * mz_accept_threshold_percent / 100;
+	return mz_pool_pages() > mz_pool_max_pages() *
+		READ_ONCE(mz_accept_threshold_percent) / 100;
 }
 
 void mz_pool_update_stats(void)

@@ -17,8 +17,6 @@
 
 /* Give up after this many fruitless passes or failed cgroups. */
 #define MZ_SHRINK_MAX_FAILURES	16
-/* Referenced entries one visit may rotate before it writes one back. */
-#define MZ_ROTATE_BUDGET	32
 
 /* Set once the list_lru exists: the shrinker is registered before it. */
 static bool mz_shrinker_ready;
@@ -76,6 +74,16 @@ static unsigned long mz_shrinker_scan(struct shrinker *shrinker,
 	if (!smp_load_acquire(&mz_shrinker_ready) || current->bio_list ||
 	    !mz_writeback_begin())
 		return SHRINK_STOP;
+	/*
+	 * Concurrent reclaimers all counted before any scanned: do not let
+	 * them eat into the protected area together (mainline's check).
+	 */
+	if (mz_memcg_protected(sc->memcg) + sc->nr_to_scan >=
+	    mz_lru_count(sc->nid, sc->memcg)) {
+		mz_writeback_end();
+		sc->nr_scanned = 0;
+		return SHRINK_STOP;
+	}
 	mz_stat_inc(MZ_STAT_shrinker_scans);
 	scanned = mz_lru_shrink(sc->nid, sc->memcg, sc->nr_to_scan,
 				sc->nr_to_scan, &freed);
@@ -96,8 +104,10 @@ static struct shrinker mz_shrinker = {
 };
 
 /*
- * Write back up to @nr entries of @memcg, cold ones first, node by node,
- * rotating at most MZ_ROTATE_BUDGET referenced ones per node.
+ * Write back up to @nr entries of @memcg, cold ones first, node by node.
+ * The walk may have to pass every entry once to clear its referenced bit
+ * (second chance) before it finds one to write: each bit is cleared once
+ * per store, so this is paid once per entry, not per call.
  *
  * Returns -ENOENT if @memcg has nothing to write back (empty, or writeback
  * off), -EAGAIN if it had entries but none could be written, else the
@@ -114,7 +124,7 @@ static long mz_shrink_memcg_locked(struct mem_cgroup *memcg, unsigned long nr)
 		if (written >= nr)
 			break;
 		scanned += mz_lru_shrink(nid, memcg,
-					 nr - written + MZ_ROTATE_BUDGET,
+					 mz_lru_count(nid, memcg) + nr - written,
 					 nr - written, &written);
 	}
 	if (!scanned)

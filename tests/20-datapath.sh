@@ -1,0 +1,216 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The data path (issue 3): /dev/mzswap0 in front of a backing swap disk.
+# Every case swaps a verified pattern out and back in and checks what the
+# counters say happened: compressed storage, same-filled pages, writeback at
+# the pool limit, swapoff with data in the cache and on the disk, a
+# compressor switch with entries of both, unload rules.
+#
+# vm: mem=1G cpus=2 disks=backing:1G timeout=900
+set -euo pipefail
+
+. "$(dirname "$0")/lib/ktap.sh"
+. "$(dirname "$0")/lib/cgroup.sh"
+. "$(dirname "$0")/lib/mzswap.sh"
+
+PATTERN=$MZ_REPO/tests/pattern
+
+# fill_and_hold CG SIZE KIND SEED [PATTERN ARGS...]: run the pattern in CG,
+# wait until it has filled SIZE and holds it; SIGUSR1 to $CG_BG_PID
+# verifies.
+fill_and_hold()
+{
+	local cg=$1 size=$2 kind=$3 seed=$4 ready
+
+	shift 4
+	ready=$TMPDIR/ready.$seed
+	rm -f "$ready"
+	cg_run_bg "$cg" "$PATTERN" --size "$size" --kind "$kind" --seed "$seed" \
+		--ready "$ready" --hold 0 --verify "$@"
+	wait_for 300 _filled_or_dead "$ready" "$CG_BG_PID"
+	if [ ! -e "$ready" ]; then
+		echo "memory.events: $(tr '\n' ' ' <"$cg/memory.events")"
+		fail "the pattern died before it filled $size"
+	fi
+}
+
+_filled_or_dead()
+{
+	[ -e "$1" ] || ! kill -0 "$2" 2>/dev/null
+}
+
+# verify_bg: let the held pattern verify; fail unless every byte matched.
+verify_bg()
+{
+	local rc=0
+
+	kill -USR1 "$CG_BG_PID"
+	wait "$CG_BG_PID" || rc=$?
+	check_eq "$rc" 0 "pattern exit status (0: every byte verified)"
+}
+
+# compressed ALLOCATOR: 2:1 data swapped under memory.max is held
+# compressed, and reads back. With the shrinker on, as a user runs it.
+compressed()
+{
+	local cg stored pool
+
+	mz_swapon allocator="$1"
+	cg=$(cg_create squeeze)
+	cg_write "$cg" memory.max 48M
+	fill_and_hold "$cg" 96M 2to1 11
+	stored=$(mz_counter stored_pages)
+	pool=$(mz_counter pool_total_size)
+	echo "held: stored_pages $stored pool_total_size $pool written_back $(mz_counter written_back_pages)"
+	check_ge "$stored" $((8 << 8)) "stored_pages"
+	check_lt "$pool" $((stored * 4096 * 60 / 100)) \
+		"pool_total_size vs stored_pages x 4096 (2:1 data)"
+	# Only the program's own zero pages (stack, bss) are same-filled.
+	check_le "$(mz_counter same_filled_pages)" 64 "same_filled_pages"
+	verify_bg
+	check_gt "$(mz_counter loads)" $((8 << 8)) "loads"
+	check_eq "$(cg_read_key "$cg" memory.events oom_kill)" 0 "oom_kill"
+}
+
+case_compressed_slab()
+{
+	compressed slab
+}
+
+case_compressed_zsmalloc()
+{
+	compressed zsmalloc
+}
+
+case_same_filled()
+{
+	local cg kind stored same other
+
+	mz_swapon shrinker_enabled=N
+	for kind in same zero; do
+		cg=$(cg_create "fill-$kind")
+		cg_write "$cg" memory.max 16M
+		fill_and_hold "$cg" 64M "$kind" 5
+		stored=$(mz_counter stored_pages)
+		same=$(mz_counter same_filled_pages)
+		other=$((stored - same))
+		echo "$kind: stored_pages $stored same_filled_pages $same pool_total_size $(mz_counter pool_total_size)"
+		check_ge "$same" $((40 << 8)) "$kind: same_filled_pages"
+		# The program's own other pages (stack, libc) may swap too.
+		check_le "$other" 64 "$kind: stored pages not same-filled"
+		check_le "$(mz_counter pool_total_size)" $((other * 4096)) \
+			"$kind: pool bytes (same-filled pages take none)"
+		verify_bg
+		cg_destroy "$cg"
+	done
+}
+
+case_pool_limit()
+{
+	local cg
+
+	# 1% of 1G is ~10M of pool for ~100M of swapped 2:1 data.
+	mz_swapon shrinker_enabled=N max_pool_percent=1
+	cg=$(cg_create squeeze)
+	cg_write "$cg" memory.max 32M
+	fill_and_hold "$cg" 128M 2to1 12
+	echo "held: stored $(mz_counter stored_pages) pool $(mz_counter pool_total_size) limit_hit $(mz_counter pool_limit_hit) written_back $(mz_counter written_back_pages) worker_runs $(mz_counter shrink_worker_runs)"
+	check_gt "$(mz_counter pool_limit_hit)" 0 "pool_limit_hit"
+	check_gt "$(mz_counter written_back_pages)" 0 "written_back_pages"
+	check_le "$(mz_counter pool_total_size)" $((12 << 20)) "pool_total_size"
+	verify_bg
+	echo "verified: backing_reads $(mz_counter backing_reads) loads $(mz_counter loads)"
+	check_gt "$(mz_counter backing_reads)" 0 "backing_reads"
+	check_gt "$(mz_counter loads)" 0 "loads"
+}
+
+case_writeback_request()
+{
+	local cg before
+
+	mz_swapon shrinker_enabled=N
+	cg=$(cg_create squeeze)
+	cg_write "$cg" memory.max 48M
+	fill_and_hold "$cg" 96M 4to1 13
+	before=$(mz_counter stored_pages)
+	echo 1000 >"$MZ_DEBUGFS/writeback"
+	echo "stored_pages $before -> $(mz_counter stored_pages), written_back $(mz_counter written_back_pages)"
+	check_eq "$(mz_counter written_back_pages)" 1000 "written_back_pages"
+	check_eq "$(mz_counter stored_pages)" $((before - 1000)) "stored_pages"
+	verify_bg
+	check_ge "$(mz_counter backing_reads)" 1000 "backing_reads"
+}
+
+case_swapoff()
+{
+	local cg
+
+	mz_swapon shrinker_enabled=N
+	cg=$(cg_create squeeze)
+	cg_write "$cg" memory.max 48M
+	fill_and_hold "$cg" 96M 4to1 14
+	echo 2000 >"$MZ_DEBUGFS/writeback"
+	echo "before swapoff: stored $(mz_counter stored_pages) written_back $(mz_counter written_back_pages)"
+	check_gt "$(mz_counter stored_pages)" 1000 "stored_pages before swapoff"
+	check_eq "$(mz_counter written_back_pages)" 2000 "written_back_pages"
+	# swapoff brings every page back into the cgroup: lift its limit.
+	cg_write "$cg" memory.max max
+	swapoff /dev/mzswap0
+	echo "after swapoff: stored $(mz_counter stored_pages) pool $(mz_counter pool_total_size) backing_reads $(mz_counter backing_reads)"
+	check_eq "$(mz_counter stored_pages)" 0 "stored_pages after swapoff"
+	check_eq "$(mz_counter pool_total_size)" 0 "pool_total_size after swapoff"
+	check_ge "$(mz_counter backing_reads)" 2000 "backing_reads"
+	check_eq "$(cg_read "$cg" memory.swap.current)" 0 "memory.swap.current"
+	verify_bg
+	mz_unload
+}
+
+case_compressor_switch()
+{
+	local cg1 cg2 pid1
+
+	mz_swapon shrinker_enabled=N compressor=lz4
+	cg1=$(cg_create one)
+	cg_write "$cg1" memory.max 24M
+	fill_and_hold "$cg1" 48M 4to1 15
+	pid1=$CG_BG_PID
+	echo zstd >/sys/module/mzswap/parameters/compressor
+	check_eq "$(</sys/module/mzswap/parameters/compressor)" zstd "compressor"
+	cg2=$(cg_create two)
+	cg_write "$cg2" memory.max 24M
+	fill_and_hold "$cg2" 48M 4to1 16
+	echo "stored $(mz_counter stored_pages) with lz4 then zstd"
+	check_ge "$(mz_counter stored_pages)" $((40 << 8)) "stored_pages"
+	verify_bg
+	CG_BG_PID=$pid1
+	verify_bg
+}
+
+case_unload_rules()
+{
+	local out
+
+	mz_swapon
+	if out=$(rmmod mzswap 2>&1); then
+		fail "rmmod succeeded while swapped on"
+	fi
+	echo "rmmod while swapped on: $out"
+	mz_loaded || fail "module gone after a refused rmmod"
+	swapoff /dev/mzswap0
+	mz_unload
+	mz_loaded && fail "module still loaded"
+	return 0
+}
+
+ktap_print_header
+ktap_set_plan 8
+ktap_case "2:1 data under memory.max is stored compressed (slab) and reads back" case_compressed_slab
+ktap_case "2:1 data under memory.max is stored compressed (zsmalloc) and reads back" case_compressed_zsmalloc
+ktap_case "same-filled and zero pages use no pool bytes" case_same_filled
+ktap_case "the pool limit forces writeback; data reads back from the disk" case_pool_limit
+ktap_case "writeback on request writes back exactly N" case_writeback_request
+ktap_case "swapoff with entries in the cache and on the disk" case_swapoff
+ktap_case "compressor switched mid-run: old and new entries read back" case_compressor_switch
+ktap_case "rmmod refused while swapped on, succeeds after swapoff" case_unload_rules
+ktap_finished
