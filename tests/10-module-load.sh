@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# mzswap.ko loads into the Debian 6.1 kernel, creates its debugfs directory
+# with every counter include/mzswap/stats.h declares, unloads, and leaves a
+# clean kernel log behind.
+#
+# vm: mem=2G cpus=2 timeout=120
+set -euo pipefail
+
+. "$(dirname "$0")/lib/ktap.sh"
+. "$(dirname "$0")/lib/mzswap.sh"
+
+case_built()
+{
+	[ -f "$MZ_KO" ] || fail "$MZ_KO is missing: the build failed?"
+	modinfo "$MZ_KO" | grep -E '^(license|vermagic):'
+	[[ $(modinfo -F vermagic "$MZ_KO") == "$(uname -r) "* ]] ||
+		fail "vermagic does not match $(uname -r)"
+}
+
+case_load()
+{
+	klog_mark
+	mz_load
+	mz_loaded || fail "/sys/module/mzswap missing after insmod"
+}
+
+case_debugfs()
+{
+	[ -d "$MZ_DEBUGFS" ] || fail "$MZ_DEBUGFS missing"
+	ls "$MZ_DEBUGFS"
+}
+
+case_counters()
+{
+	local name missing=0
+
+	for name in $(mz_counter_names); do
+		if [ -r "$MZ_DEBUGFS/$name" ]; then
+			echo "$name $(mz_counter "$name")"
+		else
+			echo "missing: $MZ_DEBUGFS/$name"
+			missing=$((missing + 1))
+		fi
+	done
+	check_eq "$missing" 0 "counters of stats.h missing from debugfs"
+}
+
+case_unload()
+{
+	mz_unload
+	! mz_loaded || fail "/sys/module/mzswap still there after rmmod"
+	[ ! -e "$MZ_DEBUGFS" ] || fail "$MZ_DEBUGFS left behind"
+}
+
+case_klog()
+{
+	klog_since_mark | grep -i mzswap || true
+	klog_check_since_mark
+}
+
+ktap_print_header
+ktap_set_plan 6
+ktap_case "mzswap.ko is built for $(uname -r)" case_built
+ktap_case "insmod mzswap.ko" case_load
+ktap_case "/sys/kernel/debug/mzswap/ exists" case_debugfs
+ktap_case "every counter of stats.h is in debugfs" case_counters
+ktap_case "rmmod mzswap" case_unload
+ktap_case "kernel log clean from insmod to rmmod" case_klog
+ktap_finished

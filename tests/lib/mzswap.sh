@@ -1,0 +1,132 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+#
+# Helpers for the mzswap module itself. Sourced, never run.
+#
+# The module's statistics are declared once, in include/mzswap/stats.h, as
+# an X-macro list of lines "MZ_STAT(name, "description")"; the module
+# exposes each as /sys/kernel/debug/mzswap/<name>. The helpers take their
+# list of valid names from that header, so that a test asking for a counter
+# the module does not have fails loudly instead of reading nothing.
+#
+#   MZ_KO                 the module file (repo root/mzswap.ko)
+#   MZ_DEBUGFS            /sys/kernel/debug/mzswap
+#   mz_counter_names      print the counter names listed in stats.h
+#   mz_counter NAME       print the value of counter NAME
+#   mz_counters           print "NAME VALUE" for every counter
+#   mz_load [PARAM=VAL...]  insmod mzswap.ko with module parameters
+#   mz_unload             rmmod mzswap
+#   mz_loaded             true if the module is loaded
+
+[ -z "${_MZ_MZSWAP_SH:-}" ] || return 0
+_MZ_MZSWAP_SH=1
+
+# shellcheck source=tests/lib/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+MZ_KO=${MZ_KO:-$MZ_REPO/mzswap.ko}
+MZ_DEBUGFS=${MZ_DEBUGFS:-/sys/kernel/debug/mzswap}
+MZ_STATS_H=${MZ_STATS_H:-$MZ_REPO/include/mzswap/stats.h}
+_mz_names=()
+
+mz_counter_names()
+{
+	local line re='^[[:space:]]*MZ_STAT\([[:space:]]*([A-Za-z_][A-Za-z0-9_]*)[[:space:]]*,'
+
+	if [ ${#_mz_names[@]} = 0 ]; then
+		[ -r "$MZ_STATS_H" ] || fail "$MZ_STATS_H missing"
+		while IFS= read -r line; do
+			[[ $line =~ $re ]] && _mz_names+=("${BASH_REMATCH[1]}")
+		done <"$MZ_STATS_H"
+		[ ${#_mz_names[@]} -gt 0 ] ||
+			fail "no MZ_STAT(name, ...) lines in $MZ_STATS_H"
+	fi
+	printf '%s\n' "${_mz_names[@]}"
+}
+
+mz_counter()
+{
+	local name=$1 known
+
+	known=$(mz_counter_names)
+	[[ $'\n'$known$'\n' == *$'\n'$name$'\n'* ]] ||
+		fail "mz_counter: unknown counter '$name' (not in ${MZ_STATS_H#"$MZ_REPO"/})"
+	[ -r "$MZ_DEBUGFS/$name" ] ||
+		fail "mz_counter: $MZ_DEBUGFS/$name missing (module not loaded?)"
+	echo "$(<"$MZ_DEBUGFS/$name")"
+}
+
+mz_counters()
+{
+	local name
+
+	for name in $(mz_counter_names); do
+		echo "$name $(mz_counter "$name")"
+	done
+}
+
+mz_load()
+{
+	[ -f "$MZ_KO" ] || fail "$MZ_KO not built"
+	insmod "$MZ_KO" "$@" || fail "insmod $MZ_KO $* failed"
+}
+
+mz_unload()
+{
+	rmmod mzswap || fail "rmmod mzswap failed"
+}
+
+mz_loaded()
+{
+	[ -d /sys/module/mzswap ]
+}
+
+# mz_modprobe_deps: load what mzswap.ko links against and its compressors
+# (insmod, unlike modprobe, resolves no dependencies).
+mz_modprobe_deps()
+{
+	modprobe -a zsmalloc lz4 lz4_compress zstd lzo lzo-rle 2>/dev/null ||
+		modprobe -a zsmalloc lz4 || fail "modprobe zsmalloc lz4 failed"
+}
+
+# mz_swapon [PARAM=VAL...]: a fresh mzswap (reloaded with PARAMs) in front
+# of the VM's backing disk ($MZ_DISK_BACKING), swapped on. Swapped off and
+# unloaded again at exit of the calling (sub)shell.
+mz_swapon()
+{
+	local dev=${MZ_DISK_BACKING:-}
+
+	[ -b "$dev" ] || fail "no backing disk (declare disks=backing:SIZE in the vm: line)"
+	if mz_loaded; then
+		swapoff /dev/mzswap0 2>/dev/null || true
+		mz_unload
+	fi
+	mz_modprobe_deps
+	mz_load backing_dev="$dev" "$@"
+	at_exit mz_teardown
+	mkswap /dev/mzswap0 >/dev/null || fail "mkswap /dev/mzswap0 failed"
+	swapon /dev/mzswap0 || fail "swapon /dev/mzswap0 failed"
+}
+
+# mz_teardown: kill the test's cgroups (swapoff would page their memory
+# back in), swap off and unload, whatever state things are in.
+mz_teardown()
+{
+	! declare -F cg_cleanup >/dev/null || cg_cleanup
+	if grep -q '^/dev/mzswap0 ' /proc/swaps; then
+		swapoff /dev/mzswap0 || echo "mz_teardown: swapoff failed" >&2
+	fi
+	! mz_loaded || rmmod mzswap
+}
+
+# mz_check_records: the module's consistency check of its slot->cgroup
+# records must report no problem.
+mz_check_records()
+{
+	local out
+
+	out=$(<"$MZ_DEBUGFS/check")
+	echo "check: ${out##*$'\n'}"
+	[[ ${out##*$'\n'} == *" problems 0" ]] ||
+		fail "record check found problems:"$'\n'"$out"
+}

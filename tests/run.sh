@@ -1,0 +1,425 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# tests/run.sh [-v] [-o DIR] [--soak] [TEST...]
+#
+# The mzswap test suite ("make check" runs it after scripts/setup.sh).
+# Builds the module (make at the top) and tests/ (pattern, warnmod), then
+# runs the test files tests/NN-*.sh, or those named: "10",
+# "10-module-load", "tests/10-module-load.sh" all select that file.
+#
+# Each test file declares where it runs in a header line:
+#
+#   # vm: mem=1G cpus=2 disks=backing:2G,spare:64M append=slub_debug=FZPU timeout=600
+#   # vm: host timeout=120
+#
+# mem (default 2G), cpus (2), disks (NAME:SIZE list, default none), append
+# (one kernel command-line word each, repeatable) describe the VM; files with
+# identical VM descriptions share one boot, each run with a fresh cgroup and
+# module state by tests/lib/driver.sh. timeout (seconds, default 300) is per
+# file. "host" runs the file on the host instead (harness self-tests).
+#
+# Test files print KTAP (tests/lib/ktap.sh). The output is KTAP too: one
+# result per build step, per test file (its cases nested as a subtest) and
+# per VM boot (the kernel log check of scripts/vm.sh: any WARNING, BUG,
+# Oops... fails it). The last line counts test cases: a file's cases count
+# one each; a file that fails without a failing case (crash, timeout, wrong
+# case count, cleanup failure) counts one failure more:
+#
+#   N passed, N failed[, N skipped]
+#
+# Exit status 0 when nothing failed. Logs: .cache/results/<time>/ (-o DIR to
+# choose), .cache/results/latest points to the last run. -v shows the guest
+# consoles on stderr; --soak sets MZ_SOAK=1 for the tests' long variants.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+tests="$repo/tests"
+
+verbose=()
+results=
+selected=()
+
+n_pass=0
+n_fail=0
+n_skip=0
+testno=0
+
+# Per test file: requirements parsed from the header.
+declare -A f_host f_group f_timeout f_vmargs
+files=()
+
+# Per VM group, in order of first appearance.
+groups=()
+declare -A g_files g_vmargs
+
+# State of the subtest being read (sub_*).
+sub_name=
+sub_pass=0
+sub_fail=0
+sub_skip=0
+sub_plan=
+sub_bail=
+sub_log=
+
+usage()
+{
+	sed -n '4,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//p}' "${BASH_SOURCE[0]}" >&2
+	exit 2
+}
+
+# diag TEXT: print TEXT as KTAP diagnostic lines.
+diag()
+{
+	local line
+
+	while IFS= read -r line; do
+		echo "# $line"
+	done <<<"$*"
+}
+
+# result ok|fail|skip DESC [REASON]: print a top-level result line.
+result()
+{
+	testno=$((testno + 1))
+	case $1 in
+	ok)	echo "ok $testno $2" ;;
+	fail)	echo "not ok $testno $2" ;;
+	skip)	echo "ok $testno $2 # SKIP ${3:-}" ;;
+	esac
+}
+
+# count ok|fail|skip: add one test case to the totals.
+count()
+{
+	case $1 in
+	ok)	n_pass=$((n_pass + 1)) ;;
+	fail)	n_fail=$((n_fail + 1)) ;;
+	skip)	n_skip=$((n_skip + 1)) ;;
+	esac
+}
+
+# parse_header FILE: fill f_* for FILE from its "# vm:" line.
+parse_header()
+{
+	local file=$1 line word key val mem=2G cpus=2 disks='' append=()
+	local host='' timeout=300 vmargs=() d
+
+	line=$(grep -m1 '^# vm:' "$file" || true)
+	for word in ${line#"# vm:"}; do
+		key=${word%%=*}
+		val=${word#*=}
+		case $key in
+		host)		host=1 ;;
+		mem)		mem=$val ;;
+		cpus)		cpus=$val ;;
+		disks)		disks=$val ;;
+		append)		append+=("$val") ;;
+		timeout)	timeout=$val ;;
+		*)		echo "run.sh: $file: unknown header key '$key'" >&2
+				exit 2 ;;
+		esac
+	done
+	[[ $timeout =~ ^[0-9]+$ ]] ||
+		{ echo "run.sh: $file: bad timeout '$timeout'" >&2; exit 2; }
+	f_host[$file]=$host
+	f_timeout[$file]=$timeout
+	vmargs=(-m "$mem" -c "$cpus")
+	for d in ${disks//,/ }; do
+		vmargs+=(-d "$d")
+	done
+	for d in "${append[@]}"; do
+		vmargs+=(-a "$d")
+	done
+	f_vmargs[$file]="${vmargs[*]}"
+	f_group[$file]="mem=$mem cpus=$cpus${disks:+ disks=$disks}${append[*]:+ append=${append[*]}}"
+}
+
+# select_files: fill files[] from the command line or all tests/NN-*.sh.
+select_files()
+{
+	local all=() f sel hit
+
+	for f in "$tests"/[0-9][0-9]-*.sh; do
+		[ -e "$f" ] && all+=("$f")
+	done
+	if [ ${#selected[@]} = 0 ]; then
+		files=("${all[@]}")
+		return
+	fi
+	for sel in "${selected[@]}"; do
+		sel=$(basename "$sel" .sh)
+		hit=
+		for f in "${all[@]}"; do
+			case $(basename "$f" .sh) in
+			"$sel"|"$sel"-*)	files+=("$f"); hit=1 ;;
+			esac
+		done
+		[ -n "$hit" ] || { echo "run.sh: no test matches '$sel'" >&2; exit 2; }
+	done
+}
+
+# build NAME LOG CMD...: run a build step as one test.
+build()
+{
+	local name=$1 log=$2
+
+	shift 2
+	if "$@" >"$log" 2>&1; then
+		result ok "$name"
+		count ok
+	else
+		diag "$name failed; last lines of $log:"
+		diag "$(tail -n 15 "$log")"
+		result fail "$name"
+		count fail
+	fi
+}
+
+# sub_begin NAME: start reading the output of test file NAME.
+sub_begin()
+{
+	sub_name=$1
+	sub_pass=0
+	sub_fail=0
+	sub_skip=0
+	sub_plan=
+	sub_bail=
+	sub_log="$results/$1.log"
+	: >"$sub_log"
+}
+
+# sub_line LINE: one output line of the current test file: indent it as a
+# subtest, make non-KTAP lines diagnostics, count its own (depth 0) cases.
+sub_line()
+{
+	local line=$1
+
+	echo "$line" >>"$sub_log"
+	case $line in
+	"ok "*|"not ok "*)
+		if [[ $line == "not ok "* ]]; then
+			sub_fail=$((sub_fail + 1))
+		elif [[ ${line,,} =~ \#\ *skip ]]; then
+			sub_skip=$((sub_skip + 1))
+		else
+			sub_pass=$((sub_pass + 1))
+		fi ;;
+	1..*)
+		sub_plan=${line#1..}
+		sub_plan=${sub_plan%% *} ;;
+	"Bail out!"*)
+		sub_bail=1 ;;
+	"KTAP version"*|"TAP version"*|"#"*|" "*)
+		;;
+	*)	line="# $line" ;;
+	esac
+	echo "  $line"
+}
+
+# sub_end RC SECS CLEANUP [WHY]: print the result of the current test file
+# from its exit status RC and its cases, and add its cases to the totals.
+sub_end()
+{
+	local rc=$1 secs=$2 cleanup=$3 why=${4:-} cases reasons=() joined
+
+	cases=$((sub_pass + sub_fail + sub_skip))
+	[ -z "$why" ] || reasons+=("$why")
+	[ -z "$sub_bail" ] || reasons+=("bailed out")
+	if [ "$rc" = 124 ]; then
+		reasons+=("timed out")
+	elif [ "$rc" != 0 ] && [ "$rc" != 4 ]; then
+		reasons+=("exit status $rc")
+	fi
+	if [ -z "$sub_plan" ]; then
+		reasons+=("no plan")
+	elif [ "$cases" != "$sub_plan" ]; then
+		reasons+=("$cases of $sub_plan cases ran")
+	fi
+	[ "$cleanup" = ok ] || reasons+=("cleanup failed")
+	[ "$sub_fail" = 0 ] || reasons+=("$sub_fail failed")
+
+	n_pass=$((n_pass + sub_pass))
+	n_fail=$((n_fail + sub_fail))
+	n_skip=$((n_skip + sub_skip))
+	[ -z "$secs" ] || diag "$sub_name: ${secs}s"
+	if [ ${#reasons[@]} -gt 0 ]; then
+		joined=$(printf '%s, ' "${reasons[@]}")
+		diag "$sub_name: ${joined%, }"
+		result fail "$sub_name"
+		# A failure no case accounts for counts by itself.
+		[ "$sub_fail" != 0 ] || count fail
+	elif [ "$cases" = 0 ] || [ "$sub_skip" = "$cases" ]; then
+		result skip "$sub_name" "$(grep -m1 -io 'skip.*' "$sub_log" |
+			sed 's/^skip *//I')"
+		[ "$cases" != 0 ] || count skip
+	else
+		result ok "$sub_name"
+	fi
+	sub_name=
+}
+
+# run_host_file FILE: run a "# vm: host" test file on the host.
+run_host_file()
+{
+	local file=$1 name line rc start secs
+
+	name=$(basename "$file" .sh)
+	sub_begin "$name"
+	mkdir -p "$results/$name.out"
+	start=$SECONDS
+	while IFS= read -r line; do
+		sub_line "$line"
+	done < <(MZ_OUT="$results/$name.out" MZ_RESULTS="$results" \
+		timeout -k 10 "${f_timeout[$file]}" bash "$file" 2>&1 </dev/null)
+	wait $! && rc=0 || rc=$?
+	secs=$((SECONDS - start))
+	sub_end "$rc" "$secs" ok
+}
+
+# drop_pending NAME: remove NAME from run_group's list of files to run.
+drop_pending()
+{
+	local left=() p
+
+	for p in "${pending[@]}"; do
+		[ "$p" = "$1" ] || left+=("$p")
+	done
+	pending=("${left[@]}")
+}
+
+# run_group N: boot one VM for the files of group N and run them there.
+run_group()
+{
+	local n=$(($1 + 1)) key=${groups[$1]} dir="$results/boot$(($1 + 1))"
+	local timeout=120
+	local f args=() line name rc vm_rc cleanup secs end klog status
+	local pending=() vmargs
+
+	mkdir -p "$dir"
+	for f in ${g_files[$key]}; do
+		args+=("$f:${f_timeout[$f]}")
+		timeout=$((timeout + f_timeout[$f]))
+		pending+=("$(basename "$f" .sh)")
+	done
+	read -ra vmargs <<<"${g_vmargs[$key]}"
+	diag "boot$n ($key): ${pending[*]}"
+
+	while IFS= read -r line; do
+		case $line in
+		"@@mzt begin "*)
+			sub_begin "${line#@@mzt begin }" ;;
+		"@@mzt end "*)
+			read -r _ _ name rc secs cleanup <<<"$line"
+			sub_end "${rc#rc=}" "${secs#secs=}" "${cleanup#cleanup=}"
+			drop_pending "$name" ;;
+		*)
+			if [ -n "$sub_name" ]; then
+				sub_line "$line"
+			else
+				diag "boot$n: $line"
+			fi ;;
+		esac
+	done < <(cd "$repo" && "$repo/scripts/vm.sh" "${verbose[@]}" \
+		"${vmargs[@]}" -t "$timeout" -o "$dir" -- \
+		bash "$tests/lib/driver.sh" "${args[@]}" 2>"$dir/vm.stderr")
+	wait $! && vm_rc=0 || vm_rc=$?
+
+	end=died
+	klog=dirty
+	status=
+	if [ -f "$dir/verdict" ]; then
+		end=$(sed -n 's/^end=//p' "$dir/verdict")
+		klog=$(sed -n 's/^klog=//p' "$dir/verdict")
+		status=$(sed -n 's/^status=//p' "$dir/verdict")
+	fi
+	# A file cut short by the end of the VM, and those never started.
+	if [ -n "$sub_name" ]; then
+		drop_pending "$sub_name"
+		sub_end 1 "" ok "the VM ended during the test ($end)"
+	fi
+	for name in "${pending[@]}"; do
+		sub_begin "$name"
+		sub_end 1 "" ok "not run: the VM ended early ($end)"
+	done
+
+	if [ "$end" = ok ] && [ "$klog" = clean ] && [ "$status" = 0 ]; then
+		result ok "boot$n kernel log ($key)"
+		count ok
+		return
+	fi
+	[ "$end" = ok ] || diag "boot$n: the VM did not finish: $end (vm.sh exit $vm_rc)"
+	[ -z "$status" ] || [ "$status" = 0 ] ||
+		diag "boot$n: the test driver exited with $status"
+	if [ "$klog" != clean ] && [ -s "$dir/klog.txt" ]; then
+		diag "boot$n: kernel log reports (full log: $dir/dmesg.txt or console.log):"
+		diag "$(sed 's/^/  /' "$dir/klog.txt")"
+	fi
+	diag "boot$n: vm.sh said:"
+	diag "$(tail -n 5 "$dir/vm.stderr" | sed 's/^/  /')"
+	result fail "boot$n kernel log ($key)"
+	count fail
+}
+
+main()
+{
+	local f key n plan
+
+	while [ $# -gt 0 ]; do
+		case $1 in
+		-v)	verbose=(-v) ;;
+		-o)	results=$2; shift ;;
+		--soak)	export MZ_SOAK=1 ;;
+		-h|--help)	usage ;;
+		-*)	usage ;;
+		*)	selected+=("$1") ;;
+		esac
+		shift
+	done
+	exec </dev/null
+
+	select_files
+	for f in "${files[@]}"; do
+		parse_header "$f"
+		[ -z "${f_host[$f]}" ] || continue
+		key=${f_group[$f]}
+		if [ -z "${g_files[$key]:-}" ]; then
+			groups+=("$key")
+			g_vmargs[$key]=${f_vmargs[$f]}
+		fi
+		g_files[$key]="${g_files[$key]:-} $f"
+	done
+
+	if [ -z "$results" ]; then
+		results="$repo/.cache/results/$(date +%Y%m%d-%H%M%S)"
+		mkdir -p "$results"
+		ln -sfn "$(basename "$results")" "$repo/.cache/results/latest"
+	fi
+	mkdir -p "$results"
+	results=$(cd "$results" && pwd -P)
+
+	plan=$((2 + ${#files[@]} + ${#groups[@]}))
+	echo "KTAP version 1"
+	echo "1..$plan"
+	diag "mzswap tests, kernel $("$repo/scripts/kver.sh"), logs in $results"
+
+	build "build mzswap.ko" "$results/build-module.log" make -C "$repo"
+	build "build tests" "$results/build-tests.log" make -C "$tests"
+
+	for f in "${files[@]}"; do
+		[ -z "${f_host[$f]}" ] || run_host_file "$f"
+	done
+	for n in "${!groups[@]}"; do
+		run_group "$n"
+	done
+
+	diag "logs in $results"
+	if [ "$n_skip" -gt 0 ]; then
+		echo "$n_pass passed, $n_fail failed, $n_skip skipped"
+	else
+		echo "$n_pass passed, $n_fail failed"
+	fi
+	[ "$n_fail" = 0 ]
+}
+
+main "$@"
