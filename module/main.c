@@ -26,21 +26,42 @@ static bool mz_initialized;
  * parameters
  **********************************/
 
+/*
+ * A bool parameter that takes exactly 0, 1, n, y, N or Y (and a newline):
+ * the kernel's own bool parameters look at the first character only, so
+ * "yes please" or "1x" would pass for true.
+ */
+static int mz_param_set_bool(const char *s, const struct kernel_param *kp)
+{
+	size_t n = strcspn(s, "\n");
+
+	if (n != 1 || s[n + (s[n] == '\n')])
+		return -EINVAL;
+	return param_set_bool(s, kp);
+}
+
+static const struct kernel_param_ops mz_bool_ops = {
+	.flags = KERNEL_PARAM_OPS_FL_NOARG,
+	.set = mz_param_set_bool,
+	.get = param_get_bool,
+};
+
+#define MZ_PARAM_BOOL(name, var, desc)					\
+	module_param_cb(name, &mz_bool_ops, &(var), 0644);		\
+	__MODULE_PARM_TYPE(name, "bool");				\
+	MODULE_PARM_DESC(name, desc)
+
 /* Store new pages in the cache (else everything goes to the backing device). */
 bool mz_enabled = true;
-module_param_named(enabled, mz_enabled, bool, 0644);
-MODULE_PARM_DESC(enabled, "Keep stored pages in the compressed cache");
+MZ_PARAM_BOOL(enabled, mz_enabled, "Keep stored pages in the compressed cache");
 
 bool mz_same_filled_pages_enabled = true;
-module_param_named(same_filled_pages_enabled, mz_same_filled_pages_enabled,
-		   bool, 0644);
-MODULE_PARM_DESC(same_filled_pages_enabled,
-		 "Store pages of one repeated word as that word");
+MZ_PARAM_BOOL(same_filled_pages_enabled, mz_same_filled_pages_enabled,
+	      "Store pages of one repeated word as that word");
 
 bool mz_shrinker_enabled = true;
-module_param_named(shrinker_enabled, mz_shrinker_enabled, bool, 0644);
-MODULE_PARM_DESC(shrinker_enabled,
-		 "Let memory reclaim write back a cgroup's entries");
+MZ_PARAM_BOOL(shrinker_enabled, mz_shrinker_enabled,
+	      "Let memory reclaim write back a cgroup's entries");
 
 /* A uint parameter that must lie in [min, max]. */
 struct mz_uint_range {
