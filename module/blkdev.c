@@ -126,9 +126,13 @@ static bool mz_store_cgroup_room(struct mz_cgroup *mzc,
 {
 	if (!mz_cgroup_over_limit(mzc, len))
 		return true;
-	if (memcg && mz_cgroup_writeback_enabled(mzc))
-		mz_shrink_memcg(memcg, 16);
-	return !mz_cgroup_over_limit(mzc, len);
+	if (!memcg || !mz_cgroup_writeback_enabled(mzc))
+		return false;
+	mz_shrink_memcg(memcg, 16);
+	if (!mz_cgroup_over_limit(mzc, len))
+		return true;
+	mz_stat_inc(MZ_STAT_reject_reclaim_fail);
+	return false;
 }
 
 /*

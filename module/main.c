@@ -143,14 +143,11 @@ static int mz_param_set_compressor(const char *s,
 	if (err)
 		return err;
 	if (!mz_initialized) {
-		/* At load: checked and set up by mz_init(). */
+		/* At load: set up (and checked) by mz_init(). */
 		strscpy(mz_compressor, name, sizeof(mz_compressor));
 		return 0;
 	}
-	err = mz_comp_set(name);
-	if (err == -ENOENT)
-		pr_warn_ratelimited("compressor %s not available\n", name);
-	return err;
+	return mz_comp_set(name);	/* -ENOENT: no such compressor */
 }
 
 static int mz_param_get_compressor(char *buf, const struct kernel_param *kp)

@@ -178,16 +178,27 @@ case_backing_dev()
 
 case_klog()
 {
-	# Refusals say enough through errno: no log spam beyond the rate
-	# limited warnings, and no report.
-	klog_mark
+	local cg n
+
+	# Where errno says enough, nothing is logged; where it cannot (which
+	# cgroup lacks a memory controller), a rate-limited warning is.
 	mz_swapon
-	for _ in 1 2 3 4 5 6 7 8 9 10 11 12; do
+	cg=$(cg_create quiet)
+	mkdir "$cg/plain"
+	klog_mark
+	for _ in $(seq 20); do
 		echo nosuch >$PARAMS/compressor 2>/dev/null || true
+		echo 0 >$PARAMS/max_pool_percent 2>/dev/null || true
+		echo "${cg#"$CG_MOUNT"}/plain 1" >"$MZ_DEBUGFS/cgroup_writeback" \
+			2>/dev/null || true
 	done
-	n=$(klog_since_mark | grep -c "compressor nosuch not available" || true)
-	echo "$n warnings for 12 refused writes"
-	check_le "$n" 10 "rate-limited warnings"
+	rmdir "$cg/plain"
+	n=$(klog_since_mark | grep -c "memory controller not enabled" || true)
+	echo "$n warnings for 20 writes naming a cgroup without memory control"
+	check_ge "$n" 1 "warnings"
+	check_le "$n" 10 "warnings (rate-limited)"
+	check_eq "$(klog_since_mark | grep -c "nosuch\|max_pool" || true)" 0 \
+		"lines about refusals errno explains"
 	klog_check_since_mark
 }
 

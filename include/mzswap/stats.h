@@ -18,7 +18,7 @@
 	MZ_STAT(same_filled_pages, "of stored_pages, pages kept as one repeated word, no pool bytes") \
 	MZ_STAT(pool_total_size, "bytes of memory the compressed pool occupies now") \
 	MZ_STAT(pool_limit_hit, "stores rejected because the pool was at max_pool_percent") \
-	MZ_STAT(reject_reclaim_fail, "stores rejected because writeback could not make room for the cgroup") \
+	MZ_STAT(reject_reclaim_fail, "of reject_cgroup_limit, stores whose writeback of the cgroup's own entries did not make room") \
 	MZ_STAT(reject_alloc_fail, "stores rejected because the pool allocation failed") \
 	MZ_STAT(reject_kmemcache_fail, "stores rejected because the entry allocation failed") \
 	MZ_STAT(reject_compress_poor, "stores rejected because the page compressed worse than max_compressed_percent") \
