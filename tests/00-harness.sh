@@ -10,7 +10,9 @@
 # vm: mem=2G cpus=2 timeout=300
 set -euo pipefail
 
+# shellcheck source=tests/lib/ktap.sh
 . "$(dirname "$0")/lib/ktap.sh"
+# shellcheck source=tests/lib/cgroup.sh
 . "$(dirname "$0")/lib/cgroup.sh"
 
 PATTERN=$MZ_REPO/tests/pattern
@@ -19,10 +21,10 @@ ZRAM=/sys/block/zram0
 # zram_setup SIZE: (re)create zram0 with lz4 and SIZE bytes of disk.
 zram_setup()
 {
-	[ -d $ZRAM ] || modprobe zram num_devices=1
-	echo 1 >$ZRAM/reset
-	echo lz4 >$ZRAM/comp_algorithm
-	echo "$1" >$ZRAM/disksize
+	[ -d "$ZRAM" ] || modprobe zram num_devices=1
+	echo 1 >"$ZRAM/reset"
+	echo lz4 >"$ZRAM/comp_algorithm"
+	echo "$1" >"$ZRAM/disksize"
 }
 
 # zram_swapon SIZE: swap on a fresh zram0 of SIZE; swapped off at exit.
@@ -101,21 +103,21 @@ case_calibration()
 		echo 1 >/proc/sys/vm/drop_caches
 		"$PATTERN" --file /dev/zram0 --size 16M --kind "$kind" --seed 3 \
 			--no-fill --verify --quiet
-		read -r orig compr _ _ _ same _ <$ZRAM/mm_stat
+		read -r orig compr _ _ _ same _ <"$ZRAM/mm_stat"
 		ratio=$((compr ? orig * 100 / compr : 0))
 		echo "$kind: orig $orig compr $compr same_pages $same ratio $((ratio / 100)).$((ratio % 100))"
 		case $kind in
 		incompressible)	lo=95 hi=105 ;;
 		2to1)		lo=180 hi=230 ;;
 		4to1)		lo=350 hi=460 ;;
-		*)		check_eq "$same" $pages "$kind: same-filled pages"
+		*)		check_eq "$same" "$pages" "$kind: same-filled pages"
 				continue ;;
 		esac
 		check_eq "$same" 0 "$kind: same-filled pages"
-		check_ge "$ratio" $lo "$kind: compression ratio x100"
-		check_le "$ratio" $hi "$kind: compression ratio x100"
+		check_ge "$ratio" "$lo" "$kind: compression ratio x100"
+		check_le "$ratio" "$hi" "$kind: compression ratio x100"
 	done
-	echo 1 >$ZRAM/reset
+	echo 1 >"$ZRAM/reset"
 }
 
 case_zram_swap()

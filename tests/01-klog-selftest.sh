@@ -10,6 +10,7 @@
 # vm: host timeout=300
 set -euo pipefail
 
+# shellcheck source=tests/lib/ktap.sh
 . "$(dirname "$0")/lib/ktap.sh"
 
 VM=$MZ_REPO/scripts/vm.sh

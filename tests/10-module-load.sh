@@ -8,7 +8,9 @@
 # vm: mem=2G cpus=2 timeout=120
 set -euo pipefail
 
+# shellcheck source=tests/lib/ktap.sh
 . "$(dirname "$0")/lib/ktap.sh"
+# shellcheck source=tests/lib/mzswap.sh
 . "$(dirname "$0")/lib/mzswap.sh"
 
 case_built()

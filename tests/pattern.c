@@ -32,7 +32,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -47,6 +46,12 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+
+typedef uint64_t u64;
+typedef uint16_t u16;
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#define fallthrough	__attribute__((__fallthrough__))
 
 #define EXIT_MISMATCH	1
 #define EXIT_ERROR	2
@@ -79,9 +84,9 @@ static const struct {
 };
 
 struct config {
-	uint64_t size;
+	u64 size;
 	enum kind kind;
-	uint64_t seed;
+	u64 seed;
 	const char *file;
 	const char *ready;
 	bool fill;
@@ -98,9 +103,9 @@ struct area {
 	size_t npages;
 	size_t page_size;
 	size_t page_words;
-	uint16_t *version;	/* per page, bumped by --rewrite */
-	uint64_t *scratch;	/* one page, for mismatch reports */
-	uint64_t seed_mask;
+	u16 *version;	/* per page, bumped by --rewrite */
+	u64 *scratch;	/* one page, for mismatch reports */
+	u64 seed_mask;
 };
 
 static void die(const char *fmt, ...)
@@ -124,7 +129,7 @@ static double now(void)
 }
 
 /* splitmix64's finalizer: a good 64-bit mixing function. */
-static uint64_t mix64(uint64_t x)
+static u64 mix64(u64 x)
 {
 	x ^= x >> 30;
 	x *= 0xbf58476d1ce4e5b9ULL;
@@ -135,9 +140,9 @@ static uint64_t mix64(uint64_t x)
 }
 
 /* xorshift64*: cheap, and nothing lz4 can compress. */
-static inline uint64_t next_random(uint64_t *state)
+static inline u64 next_random(u64 *state)
 {
-	uint64_t x = *state;
+	u64 x = *state;
 
 	x ^= x >> 12;
 	x ^= x << 25;
@@ -147,10 +152,9 @@ static inline uint64_t next_random(uint64_t *state)
 }
 
 /* The first word of a page: its index and version, masked by the seed. */
-static inline uint64_t page_stamp(const struct area *a, size_t idx,
-				  uint16_t version)
+static inline u64 page_stamp(const struct area *a, size_t idx, u16 version)
 {
-	return ((uint64_t)idx << 16 | version) ^ a->seed_mask;
+	return ((u64)idx << 16 | version) ^ a->seed_mask;
 }
 
 /*
@@ -159,11 +163,11 @@ static inline uint64_t page_stamp(const struct area *a, size_t idx,
  * return the index of the first mismatching word, or page_words if none.
  */
 static size_t page_words(const struct config *c, const struct area *a,
-			 size_t idx, uint16_t version, uint64_t *p, bool check)
+			 size_t idx, u16 version, u64 *p, bool check)
 {
 	unsigned int nrandom = kinds[c->kind].random_words;
-	uint64_t stamp = page_stamp(a, idx, version);
-	uint64_t state, filler, w;
+	u64 stamp = page_stamp(a, idx, version);
+	u64 state, filler, w;
 	size_t i;
 
 	if (c->kind == KIND_ZERO || c->kind == KIND_SAME) {
@@ -194,9 +198,9 @@ static size_t page_words(const struct config *c, const struct area *a,
 	return a->page_words;
 }
 
-static uint64_t *page_ptr(const struct area *a, size_t idx)
+static u64 *page_ptr(const struct area *a, size_t idx)
 {
-	return (uint64_t *)(a->mem + idx * a->page_size);
+	return (u64 *)(a->mem + idx * a->page_size);
 }
 
 static void fill_page(const struct config *c, const struct area *a,
@@ -209,10 +213,10 @@ static void fill_page(const struct config *c, const struct area *a,
 static void diagnose(const struct config *c, const struct area *a,
 		     size_t idx, char *buf, size_t len)
 {
-	uint64_t *p = page_ptr(a, idx);
-	uint64_t decoded = p[0] ^ a->seed_mask;
+	u64 *p = page_ptr(a, idx);
+	u64 decoded = p[0] ^ a->seed_mask;
 	size_t other = decoded >> 16;
-	uint16_t version = decoded & 0xffff;
+	u16 version = decoded & 0xffff;
 	size_t i;
 
 	for (i = 0; i < a->page_words && !p[i]; i++)
@@ -248,11 +252,11 @@ static size_t verify(const struct config *c, const struct area *a,
 		     unsigned int pass, size_t *reported)
 {
 	size_t idx, word, byte, bad = 0;
-	uint64_t expect, got;
+	u64 expect, got;
 	char why[160];
 
 	for (idx = 0; idx < a->npages; idx++) {
-		uint64_t *p = page_ptr(a, idx);
+		u64 *p = page_ptr(a, idx);
 
 		word = page_words(c, a, idx, a->version[idx], p, true);
 		if (word == a->page_words)
@@ -268,9 +272,11 @@ static size_t verify(const struct config *c, const struct area *a,
 			if (((got ^ expect) >> (8 * byte)) & 0xff)
 				break;
 		diagnose(c, a, idx, why, sizeof(why));
-		printf("pattern: MISMATCH pass %u: page %zu offset %zu (area offset 0x%zx): expected %016" PRIx64 " got %016" PRIx64 "; %s\n",
-		       pass, idx, word * 8 + byte,
-		       idx * a->page_size + word * 8 + byte, expect, got, why);
+		printf("pattern: MISMATCH pass %u: page %zu offset %zu ",
+		       pass, idx, word * 8 + byte);
+		printf("(area offset 0x%zx): expected %016llx got %016llx; %s\n",
+		       idx * a->page_size + word * 8 + byte,
+		       (unsigned long long)expect, (unsigned long long)got, why);
 	}
 	return bad;
 }
@@ -279,8 +285,8 @@ static size_t verify(const struct config *c, const struct area *a,
 static size_t rewrite(const struct config *c, struct area *a,
 		      unsigned int pass)
 {
-	uint64_t state = mix64(c->seed ^ mix64(pass + 0x5eed)) | 1;
-	uint64_t threshold = (uint64_t)c->rewrite_pct * (UINT64_MAX / 100);
+	u64 state = mix64(c->seed ^ mix64(pass + 0x5eed)) | 1;
+	u64 threshold = (u64)c->rewrite_pct * (UINT64_MAX / 100);
 	size_t idx, n = 0;
 
 	for (idx = 0; idx < a->npages; idx++) {
@@ -322,7 +328,7 @@ static bool hold(const struct config *c)
 
 static void map_area(const struct config *c, struct area *a)
 {
-	uint64_t size = c->size;
+	u64 size = c->size;
 	void *mem;
 	int fd = -1;
 
@@ -335,7 +341,7 @@ static void map_area(const struct config *c, struct area *a)
 		if (fd < 0 || fstat(fd, &st))
 			die("%s: %s", c->file, strerror(errno));
 		if (S_ISBLK(st.st_mode)) {
-			uint64_t dev_size;
+			u64 dev_size;
 
 			if (ioctl(fd, BLKGETSIZE64, &dev_size))
 				die("%s: BLKGETSIZE64: %s", c->file,
@@ -345,7 +351,7 @@ static void map_area(const struct config *c, struct area *a)
 		} else {
 			if (!size)
 				size = st.st_size;
-			if ((uint64_t)st.st_size < size && ftruncate(fd, size))
+			if ((u64)st.st_size < size && ftruncate(fd, size))
 				die("%s: ftruncate: %s", c->file,
 				    strerror(errno));
 		}
@@ -376,10 +382,10 @@ static void map_area(const struct config *c, struct area *a)
 	a->seed_mask = mix64(c->seed ^ 0x7061747465726eULL);
 }
 
-static uint64_t parse_size(const char *s)
+static u64 parse_size(const char *s)
 {
 	char *end;
-	uint64_t v;
+	u64 v;
 
 	errno = 0;
 	v = strtoull(s, &end, 0);
@@ -388,13 +394,13 @@ static uint64_t parse_size(const char *s)
 	switch (*end) {
 	case 'T': case 't':
 		v <<= 10;
-		/* fall through */
+		fallthrough;
 	case 'G': case 'g':
 		v <<= 10;
-		/* fall through */
+		fallthrough;
 	case 'M': case 'm':
 		v <<= 10;
-		/* fall through */
+		fallthrough;
 	case 'K': case 'k':
 		v <<= 10;
 		end++;
@@ -418,9 +424,7 @@ static unsigned long parse_uint(const char *s, const char *what,
 	return v;
 }
 
-static void usage(int status)
-{
-	fputs(
+static const char usage_text[] =
 "usage: pattern --size SIZE [--kind KIND] [--seed N] [OPTIONS]\n"
 "\n"
 "Fill SIZE bytes (suffix K, M, G) of anonymous memory with a reproducible\n"
@@ -447,8 +451,11 @@ static void usage(int status)
 "  -h, --help          this help\n"
 "\n"
 "Prints one summary line. Exit status: 0 success, 1 mismatch (the first\n"
-"bad pages are reported with their index and offset), 2 error.\n",
-	      status ? stderr : stdout);
+"bad pages are reported with their index and offset), 2 error.\n";
+
+static void usage(int status)
+{
+	fputs(usage_text, status ? stderr : stdout);
 	exit(status);
 }
 
@@ -481,10 +488,10 @@ static void parse_args(int argc, char **argv, struct config *c)
 			c->size = parse_size(optarg);
 			break;
 		case 'k':
-			for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+			for (i = 0; i < ARRAY_SIZE(kinds); i++)
 				if (!strcmp(optarg, kinds[i].name))
 					break;
-			if (i == sizeof(kinds) / sizeof(kinds[0]))
+			if (i == ARRAY_SIZE(kinds))
 				die("unknown kind '%s'", optarg);
 			c->kind = i;
 			break;
@@ -607,11 +614,14 @@ int main(int argc, char **argv)
 		t_verify += now() - t0;
 	}
 
-	if (!c.quiet || bad)
-		printf("pattern: kind=%s seed=%" PRIu64 " pages=%zu mib=%zu fill=%.2fs hold=%.2fs passes=%u rewritten=%zu verify=%.2fs mismatches=%zu%s\n",
-		       kinds[c.kind].name, c.seed, a.npages,
-		       a.npages * a.page_size >> 20, t_fill, t_hold,
-		       go_on ? c.passes : 0, rewritten, t_verify, bad,
+	if (!c.quiet || bad) {
+		printf("pattern: kind=%s seed=%llu pages=%zu mib=%zu ",
+		       kinds[c.kind].name, (unsigned long long)c.seed,
+		       a.npages, a.npages * a.page_size >> 20);
+		printf("fill=%.2fs hold=%.2fs passes=%u rewritten=%zu ",
+		       t_fill, t_hold, go_on ? c.passes : 0, rewritten);
+		printf("verify=%.2fs mismatches=%zu%s\n", t_verify, bad,
 		       go_on ? "" : " (stopped during hold)");
+	}
 	return bad ? EXIT_MISMATCH : 0;
 }
