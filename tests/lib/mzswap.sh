@@ -89,10 +89,10 @@ mz_modprobe_deps()
 		modprobe -a zsmalloc lz4 || fail "modprobe zsmalloc lz4 failed"
 }
 
-# mz_swapon [PARAM=VAL...]: a fresh mzswap (reloaded with PARAMs) in front
-# of the VM's backing disk ($MZ_DISK_BACKING), swapped on. Swapped off and
-# unloaded again at exit of the calling (sub)shell.
-mz_swapon()
+# mz_attach [PARAM=VAL...]: a fresh mzswap (reloaded with PARAMs) in front
+# of the VM's backing disk ($MZ_DISK_BACKING). Unloaded again (after
+# swapoff) at exit of the calling (sub)shell.
+mz_attach()
 {
 	local dev=${MZ_DISK_BACKING:-}
 
@@ -104,6 +104,12 @@ mz_swapon()
 	mz_modprobe_deps
 	mz_load backing_dev="$dev" "$@"
 	at_exit mz_teardown
+}
+
+# mz_swapon [PARAM=VAL...]: mz_attach, then swap on /dev/mzswap0.
+mz_swapon()
+{
+	mz_attach "$@"
 	mkswap /dev/mzswap0 >/dev/null || fail "mkswap /dev/mzswap0 failed"
 	swapon /dev/mzswap0 || fail "swapon /dev/mzswap0 failed"
 }
