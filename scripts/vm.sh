@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # vm.sh [OPTIONS] [--] COMMAND [ARG...]
+# vm.sh -i [OPTIONS] [-- COMMAND [ARG...]]
 #
 # Run one command inside a QEMU (TCG) VM that boots Debian's 6.1 kernel
 # (scripts/kver.sh) and exit with its status. The guest sees the host's root
@@ -27,6 +28,9 @@
 #                  The command can leave files there too: inside the guest
 #                  DIR is $MZ_VM_OUTDIR.
 #   -v             also show the guest console live on stderr
+#   -i             interactive: the command (default: bash -i) gets this
+#                  terminal as its stdin, stdout and controlling tty; for
+#                  poking around by hand, never in tests
 #   -h             this help
 #
 # Every run saves the guest's console and kernel log and checks the kernel
@@ -52,6 +56,7 @@ cpus=2
 timeout=3600
 outdir=
 verbose=0
+interactive=0
 disks=()
 append=()
 passenv=(PATH HOME USER LOGNAME LANG LANGUAGE LC_ALL TZ KVER)
@@ -92,7 +97,12 @@ write_cmd()
 			[ -n "${!name+set}" ] || continue
 			printf 'export %s=%q\n' "$name" "${!name}"
 		done
-		printf 'export TERM=dumb MZ_VM=1 MZ_VM_OUTDIR=/run/mzvm/out\n'
+		if [ "$interactive" = 1 ]; then
+			printf 'export TERM=%q\n' "${TERM:-dumb}"
+		else
+			printf 'export TERM=dumb\n'
+		fi
+		printf 'export MZ_VM=1 MZ_VM_OUTDIR=/run/mzvm/out\n'
 		printf 'cd -- %q || exit 125\n' "$PWD"
 		printf 'exec'
 		printf ' %q' "$@"
@@ -100,7 +110,7 @@ write_cmd()
 	} >"$file"
 }
 
-while getopts m:c:d:a:e:t:o:vh opt; do
+while getopts m:c:d:a:e:t:o:vih opt; do
 	case $opt in
 	m)	mem=$OPTARG ;;
 	c)	cpus=$OPTARG ;;
@@ -115,11 +125,15 @@ while getopts m:c:d:a:e:t:o:vh opt; do
 	t)	timeout=$OPTARG ;;
 	o)	outdir=$OPTARG ;;
 	v)	verbose=1 ;;
+	i)	interactive=1 ;;
 	*)	usage ;;
 	esac
 done
 shift $((OPTIND - 1))
-[ $# -gt 0 ] || usage
+if [ $# = 0 ]; then
+	[ "$interactive" = 1 ] || usage
+	set -- bash -i
+fi
 [[ $timeout =~ ^[0-9]+$ ]] || { log "bad timeout '$timeout'"; exit 2; }
 while read -r name; do
 	passenv+=("$name")
@@ -172,7 +186,8 @@ done
 cmdline="console=ttyS0 panic=-1 quiet log_buf_len=4M printk.devkmsg=on ${append[*]}"
 qemu+=(-append "$cmdline")
 
-echo "MZVM_REPO=$repo" >"$outdir/.vm/config"
+printf 'MZVM_REPO=%q\nMZVM_INTERACTIVE=%d\n' "$repo" "$interactive" \
+	>"$outdir/.vm/config"
 write_cmd "$outdir/.vm/cmd" "$@"
 
 if [ "$verbose" = 1 ]; then
@@ -182,12 +197,25 @@ if [ "$verbose" = 1 ]; then
 fi
 
 start=$EPOCHREALTIME
-exec {out_fd}> >(tee "$outdir/output.log")
-teepid=$!
+stdin=/dev/null
+fg=()
+if [ "$interactive" = 1 ]; then
+	# In the terminal's foreground process group, or reading it stops
+	# QEMU (SIGTTIN).
+	fg=(--foreground)
+	# QEMU's stdio backend puts the terminal in raw mode; Ctrl-C goes to
+	# the guest. No tee: it would hide that stdout is a terminal.
+	stdin=/dev/tty
+	exec {out_fd}>&1
+	teepid=
+else
+	exec {out_fd}> >(tee "$outdir/output.log")
+	teepid=$!
+fi
 # QEMU runs under timeout(1), in its own process group: if vm.sh is killed,
 # take the VM down with it.
 # SeaBIOS reads etc/sercon-port, a name QEMU warns about: drop that line.
-timeout -k 5 "$timeout" "${qemu[@]}" </dev/null 1>&"$out_fd" \
+timeout "${fg[@]}" -k 5 "$timeout" "${qemu[@]}" <"$stdin" 1>&"$out_fd" \
 	2> >(grep -v 'externally provided fw_cfg item names' >&2) &
 qemupid=$!
 trap 'kill -TERM "$qemupid" 2>/dev/null; exit 143' TERM INT HUP
@@ -195,7 +223,7 @@ wait "$qemupid" && qemu_rc=0 || qemu_rc=$?
 trap - TERM INT HUP
 # All of the output is in output.log (and out) before going on.
 exec {out_fd}>&-
-wait "$teepid" || true
+[ -z "$teepid" ] || wait "$teepid" || true
 wall=$(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
 if [ -n "$tailpid" ]; then
 	sleep 0.2
