@@ -276,5 +276,7 @@ if [ "$klog_state" = dirty ]; then
 	sed 's/^/    /' "$outdir/klog.txt" >&2
 	[ "$end" != ok ] || rc=99
 fi
-log "kernel $kver, command started at ${uptime_start:-?}s uptime, exit ${status:-none}, ${wall}s wall, kernel log $klog_state; logs in $outdir"
+log "kernel $kver, command started at ${uptime_start:-?}s uptime," \
+	"exit ${status:-none}, ${wall}s wall, kernel log $klog_state;" \
+	"logs in $outdir"
 exit "$rc"

@@ -105,7 +105,8 @@ case_calibration()
 			--no-fill --verify --quiet
 		read -r orig compr _ _ _ same _ <"$ZRAM/mm_stat"
 		ratio=$((compr ? orig * 100 / compr : 0))
-		echo "$kind: orig $orig compr $compr same_pages $same ratio $((ratio / 100)).$((ratio % 100))"
+		printf '%s: orig %d compr %d same_pages %d ratio %d.%02d\n' \
+			"$kind" "$orig" "$compr" "$same" $((ratio / 100)) $((ratio % 100))
 		case $kind in
 		incompressible)	lo=95 hi=105 ;;
 		2to1)		lo=180 hi=230 ;;
@@ -137,7 +138,8 @@ case_zram_swap()
 	wait_for 120 test -e "$ready"
 	swap=$(cg_read "$cg" memory.swap.current)
 	out1=$(vmstat pswpout)
-	echo "filled: memory.current $(cg_read "$cg" memory.current) memory.swap.current $swap pswpout +$((out1 - out0))"
+	echo "filled: memory.current $(cg_read "$cg" memory.current)" \
+		"memory.swap.current $swap pswpout +$((out1 - out0))"
 	check_le "$(cg_read "$cg" memory.current)" $((64 << 20)) "memory.current"
 	check_ge "$swap" $((180 << 20)) "memory.swap.current"
 	check_ge $((out1 - out0)) $((180 << 8)) "pswpout pages"

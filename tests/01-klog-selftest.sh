@@ -88,6 +88,7 @@ case_reports_caught()
 	list_add corruption. prev->next should be next (ffff888003a4c8c8), but was 0000000000000000. (prev=ffff888003a4c8c8).
 	list_del corruption, ffff888003a4c8c8->next is LIST_POISON1 (dead000000000100)
 	rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:
+	rcu: INFO: rcu_preempt detected expedited stalls on CPUs/tasks: { 1-... } 21002 jiffies s: 345 root: 0x2/.
 	rcu: INFO: rcu_sched self-detected stall on CPU
 	Kernel panic - not syncing: Fatal exception
 	UBSAN: shift-out-of-bounds in mm/zsmalloc.c:123:45

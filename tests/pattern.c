@@ -432,7 +432,7 @@ static const char usage_text[] =
 "\n"
 "  -s, --size SIZE     bytes to fill, rounded up to pages (with --file:\n"
 "                      default the file's or device's size)\n"
-"  -k, --kind KIND     incompressible, 2to1, 4to1, same or zero (default 2to1)\n"
+"  -k, --kind KIND     incompressible, 2to1, 4to1, same, zero (default 2to1)\n"
 "  -S, --seed N        seed of the pattern (default 1)\n"
 "  -f, --file PATH     map PATH shared instead: a regular file (created or\n"
 "                      extended to SIZE) or a block device\n"

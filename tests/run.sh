@@ -29,9 +29,10 @@
 #
 #   N passed, N failed[, N skipped]
 #
-# Exit status 0 when nothing failed. Logs: .cache/results/<time>/ (-o DIR to
-# choose), .cache/results/latest points to the last run. -v shows the guest
-# consoles on stderr; --soak sets MZ_SOAK=1 for the tests' long variants.
+# Exit status 0 when nothing failed. Logs: .cache/results/<time>-<pid>/
+# (-o DIR to choose; the last 20 runs are kept), .cache/results/latest
+# points to the last run. -v shows the guest consoles on stderr; --soak sets
+# MZ_SOAK=1 for the tests' long variants.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
@@ -389,6 +390,9 @@ main()
 		shift
 	done
 	exec </dev/null
+	# Same output from every tool, and programs start faster in the guest
+	# without loading a locale.
+	export LC_ALL=C
 
 	select_files
 	for f in "${files[@]}"; do
@@ -403,9 +407,12 @@ main()
 	done
 
 	if [ -z "$results" ]; then
-		results="$repo/.cache/results/$(date +%Y%m%d-%H%M%S)"
+		results="$repo/.cache/results/$(date +%Y%m%d-%H%M%S)-$$"
 		mkdir -p "$results"
 		ln -sfn "$(basename "$results")" "$repo/.cache/results/latest"
+		# Keep the last 20 runs.
+		find "$repo/.cache/results" -mindepth 1 -maxdepth 1 -type d |
+			sort | head -n -20 | xargs -r rm -rf
 	fi
 	mkdir -p "$results"
 	results=$(cd "$results" && pwd -P)

@@ -120,9 +120,9 @@ vmimage_initramfs()
 	done
 	# Uncompressed: unpacking is faster than decompressing under TCG.
 	(cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) \
-		>"$out.tmp"
+		>"$stage.cpio"
+	mv -f "$stage.cpio" "$out"
 	rm -rf "$stage"
-	mv -f "$out.tmp" "$out"
 	# Drop initramfs images built from older inputs.
 	find "$vmimage_cache" -maxdepth 1 -name "initramfs-$kver-*.cpio" \
 		! -name "$(basename "$out")" -delete
