@@ -19,6 +19,7 @@
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/stringify.h>
 #include <linux/uaccess.h>
 
 #include "internal.h"
@@ -43,8 +44,8 @@ static int mz_stat_get(void *data, u64 *val)
 DEFINE_DEBUGFS_ATTRIBUTE(mz_stat_fops, mz_stat_get, NULL, "%llu\n");
 
 static const char * const mz_stat_names[] = {
-#define MZ_STAT(name, help) #name,
-	MZ_STATS_LIST
+#define MZ_STAT(name, help) __stringify(name),
+#include <mzswap/stats.h>
 #undef MZ_STAT
 };
 

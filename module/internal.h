@@ -27,6 +27,8 @@
 #ifndef _MZSWAP_INTERNAL_H
 #define _MZSWAP_INTERNAL_H
 
+#include <linux/bits.h>
+#include <linux/sizes.h>
 #include <linux/types.h>
 #include <linux/list_lru.h>
 #include <linux/local_lock.h>
@@ -38,7 +40,6 @@
 #include <linux/shrinker.h>
 #include <linux/memcontrol.h>
 
-#include <mzswap/stats.h>
 #include <mzswap/names.h>
 
 struct block_device;
@@ -46,17 +47,17 @@ struct gendisk;
 struct page;
 
 #define MZ_SECTORS_PER_PAGE_SHIFT	(PAGE_SHIFT - SECTOR_SHIFT)
-#define MZ_SECTORS_PER_PAGE		(1 << MZ_SECTORS_PER_PAGE_SHIFT)
+#define MZ_SECTORS_PER_PAGE		BIT(MZ_SECTORS_PER_PAGE_SHIFT)
 
 /* Smallest backing device we accept: a swap header and a few slots. */
-#define MZ_MIN_BACKING_BYTES		(1UL << 20)
+#define MZ_MIN_BACKING_BYTES		SZ_1M
 
 /*********************************
  * counters
  **********************************/
 enum mz_stat_item {
 #define MZ_STAT(name, help) MZ_STAT_##name,
-	MZ_STATS_LIST
+#include <mzswap/stats.h>
 #undef MZ_STAT
 	MZ_NR_STATS
 };
@@ -176,9 +177,11 @@ struct mz_cgroup;
 struct mz_entry {
 	struct list_head lru;		/* on mz_lru; list_lru lock */
 	struct list_head record;	/* on owner->records; owner->lock */
-	struct mz_cgroup *owner;	/* written under owner->lock (and the
-					 * new owner's lock when reparented);
-					 * see mz_entry_lock_owner() */
+	/*
+	 * Written under owner->lock (and the new owner's lock when
+	 * reparented); see mz_record_lock() in memcg.c.
+	 */
+	struct mz_cgroup *owner;
 	unsigned long handle;		/* pool handle, or the fill word */
 	struct mz_comp *comp;		/* NULL when same-filled */
 	u32 slot;			/* page index on the device */
@@ -213,7 +216,7 @@ void mz_entry_put(struct mz_entry *e);
  */
 struct mz_device {
 	struct gendisk *disk;
-	struct mutex config_lock;
+	struct mutex config_lock;	/* serialises configuration changes */
 	struct block_device *backing;	/* NULL when unconfigured */
 	char backing_path[64];
 	unsigned long nr_slots;
@@ -290,8 +293,8 @@ struct mz_cgroup {
 	atomic64_t loads;
 	atomic64_t written_back;
 	atomic64_t rejects;
-	atomic64_t protected;		/* entries the shrinker leaves alone:
-					 * recent stores and swap-ins */
+	/* Entries the shrinker leaves alone: recent stores and swap-ins. */
+	atomic64_t protected;
 };
 
 extern struct mem_cgroup *mz_root_memcg;

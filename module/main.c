@@ -46,22 +46,21 @@ static const struct kernel_param_ops mz_bool_ops = {
 	.get = param_get_bool,
 };
 
-#define MZ_PARAM_BOOL(name, var, desc)					\
-	module_param_cb(name, &mz_bool_ops, &(var), 0644);		\
-	__MODULE_PARM_TYPE(name, "bool");				\
-	MODULE_PARM_DESC(name, desc)
-
 /* Store new pages in the cache (else everything goes to the backing device). */
 bool mz_enabled = true;
-MZ_PARAM_BOOL(enabled, mz_enabled, "Keep stored pages in the compressed cache");
+module_param_cb(enabled, &mz_bool_ops, &mz_enabled, 0644);
+MODULE_PARM_DESC(enabled, "Keep stored pages in the compressed cache");
 
 bool mz_same_filled_pages_enabled = true;
-MZ_PARAM_BOOL(same_filled_pages_enabled, mz_same_filled_pages_enabled,
-	      "Store pages of one repeated word as that word");
+module_param_cb(same_filled_pages_enabled, &mz_bool_ops,
+		&mz_same_filled_pages_enabled, 0644);
+MODULE_PARM_DESC(same_filled_pages_enabled,
+		 "Store pages of one repeated word as that word");
 
 bool mz_shrinker_enabled = true;
-MZ_PARAM_BOOL(shrinker_enabled, mz_shrinker_enabled,
-	      "Let memory reclaim write back a cgroup's entries");
+module_param_cb(shrinker_enabled, &mz_bool_ops, &mz_shrinker_enabled, 0644);
+MODULE_PARM_DESC(shrinker_enabled,
+		 "Let memory reclaim write back a cgroup's entries");
 
 /* A uint parameter that must lie in [min, max]. */
 struct mz_uint_range {
@@ -96,28 +95,40 @@ static const struct kernel_param_ops mz_range_ops = {
 	.get = mz_param_get_range,
 };
 
-#define MZ_PARAM_RANGE(name, var, lo, hi, desc)				\
-	static struct mz_uint_range mz_range_##name = {		\
-		.val = &(var), .min = (lo), .max = (hi),		\
-	};								\
-	module_param_cb(name, &mz_range_ops, &mz_range_##name, 0644);	\
-	MODULE_PARM_DESC(name, desc " [" #lo "-" #hi "]")
-
 unsigned int mz_max_pool_percent = 20;
-MZ_PARAM_RANGE(max_pool_percent, mz_max_pool_percent, 1, 100,
-	       "Maximum pool size, percent of RAM");
+static struct mz_uint_range mz_max_pool_percent_range = {
+	.val = &mz_max_pool_percent, .min = 1, .max = 100,
+};
+module_param_cb(max_pool_percent, &mz_range_ops, &mz_max_pool_percent_range,
+		0644);
+MODULE_PARM_DESC(max_pool_percent, "Maximum pool size, percent of RAM [1-100]");
 
 unsigned int mz_accept_threshold_percent = 90;
-MZ_PARAM_RANGE(accept_threshold_percent, mz_accept_threshold_percent, 0, 100,
-	       "Accept stores again below this percent of the pool limit");
+static struct mz_uint_range mz_accept_threshold_percent_range = {
+	.val = &mz_accept_threshold_percent, .min = 0, .max = 100,
+};
+module_param_cb(accept_threshold_percent, &mz_range_ops,
+		&mz_accept_threshold_percent_range, 0644);
+MODULE_PARM_DESC(accept_threshold_percent,
+		 "Accept stores again below this percent of the pool limit [0-100]");
 
 unsigned int mz_max_compressed_percent = 90;
-MZ_PARAM_RANGE(max_compressed_percent, mz_max_compressed_percent, 1, 100,
-	       "Send pages compressing to more than this percent of a page to the backing device");
+static struct mz_uint_range mz_max_compressed_percent_range = {
+	.val = &mz_max_compressed_percent, .min = 1, .max = 100,
+};
+module_param_cb(max_compressed_percent, &mz_range_ops,
+		&mz_max_compressed_percent_range, 0644);
+MODULE_PARM_DESC(max_compressed_percent,
+		 "Pass pages compressing worse than this percent of a page through [1-100]");
 
 unsigned int mz_reparent_period_ms = 1000;
-MZ_PARAM_RANGE(reparent_period_ms, mz_reparent_period_ms, 0, 3600000,
-	       "Period of the sweep for removed cgroups, ms (0: probe only)");
+static struct mz_uint_range mz_reparent_period_ms_range = {
+	.val = &mz_reparent_period_ms, .min = 0, .max = 3600000,
+};
+module_param_cb(reparent_period_ms, &mz_range_ops, &mz_reparent_period_ms_range,
+		0644);
+MODULE_PARM_DESC(reparent_period_ms,
+		 "Period of the sweep for removed cgroups, ms (0: probe only) [0-3600000]");
 
 /* Copy a string parameter without the trailing newline sysfs writes add. */
 static int mz_param_strip(const char *s, char *buf, size_t len)

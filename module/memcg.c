@@ -175,7 +175,7 @@ static struct mz_cgroup *mz_cgroup_get_or_create(struct mem_cgroup *memcg,
 	 * Look again now that we are visible: a removal from here on finds
 	 * us; one before, we see.
 	 */
-	smp_mb();
+	smp_mb();	/* our insertion before the liveness check */
 	if (!mz_memcg_live(memcg))
 		mz_cgroup_queue_dead(mzc);
 	return mzc;
@@ -576,6 +576,11 @@ void mz_sweep(void)
 	/* mz_cgroups created from here on carry the new generation. */
 	gen = READ_ONCE(mz_sweep_gen) + 1;
 	WRITE_ONCE(mz_sweep_gen, gen);
+	/*
+	 * Pairs with mz_cgroup_get_or_create(): one created after this
+	 * point has the new generation; one created before is in the tree
+	 * walked below.
+	 */
 	smp_mb();
 
 	rcu_read_lock();

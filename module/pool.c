@@ -34,7 +34,7 @@
  * slab classes
  **********************************/
 #define MZ_CLASS_SHIFT		6
-#define MZ_CLASS_SIZE		(1U << MZ_CLASS_SHIFT)
+#define MZ_CLASS_SIZE		BIT(MZ_CLASS_SHIFT)
 #define MZ_NR_CLASSES		(PAGE_SIZE / MZ_CLASS_SIZE)
 
 static struct kmem_cache *mz_class_cache[MZ_NR_CLASSES];

@@ -30,7 +30,10 @@ static unsigned long mz_shrinker_count(struct shrinker *shrinker,
 	unsigned long nr_freeable, nr_protected;
 	u64 stored, bytes;
 
-	if (!READ_ONCE(mz_shrinker_enabled) || !smp_load_acquire(&mz_shrinker_ready))
+	if (!READ_ONCE(mz_shrinker_enabled))
+		return 0;
+	/* Pairs with the release in mz_shrink_init(): the list_lru is set. */
+	if (!smp_load_acquire(&mz_shrinker_ready))
 		return 0;
 	/* Writeback issues block I/O. */
 	if (!(sc->gfp_mask & __GFP_IO) || !(sc->gfp_mask & __GFP_FS))
@@ -71,6 +74,7 @@ static unsigned long mz_shrinker_scan(struct shrinker *shrinker,
 	 * Bios submitted from inside another ->submit_bio are held until it
 	 * returns: a synchronous write here would wait forever.
 	 */
+	/* Pairs with the release in mz_shrink_init(). */
 	if (!smp_load_acquire(&mz_shrinker_ready) || current->bio_list ||
 	    !mz_writeback_begin())
 		return SHRINK_STOP;
@@ -319,6 +323,7 @@ int mz_shrink_init(void)
 		unregister_shrinker(&mz_shrinker);
 		return err;
 	}
+	/* The list_lru is ready before the shrinker may use it. */
 	smp_store_release(&mz_shrinker_ready, true);
 	return 0;
 }

@@ -64,6 +64,7 @@ void mz_slot_lock(u32 slot)
 void mz_slot_unlock(u32 slot)
 {
 	clear_bit_unlock(slot % BITS_PER_LONG, mz_slot_word(slot));
+	/* Order the clear before wake_up_bit()'s waitqueue check. */
 	smp_mb__after_atomic();
 	wake_up_bit(mz_slot_word(slot), slot % BITS_PER_LONG);
 }

@@ -136,3 +136,38 @@ mz_check_records()
 	[[ ${out##*$'\n'} == *" problems 0" ]] ||
 		fail "record check found problems:"$'\n'"$out"
 }
+
+# mz_cg_line CG: CG's line of the per-cgroup table (empty if none).
+mz_cg_line()
+{
+	local rel
+
+	rel=$(cg_path "$1")
+	rel=${rel#"$CG_MOUNT"}
+	grep -m1 "^${rel:-/} " "$MZ_DEBUGFS/cgroups" || true
+}
+
+# mz_cg_field CG COLUMN: one column of CG's line, named as in the table's
+# header line; a cgroup without a line has no state: 0 (1 for writeback,
+# max for max).
+mz_cg_field()
+{
+	local header line i cols vals
+
+	header=$(head -n1 "$MZ_DEBUGFS/cgroups")
+	read -r -a cols <<<"${header#\# }"
+	line=$(mz_cg_line "$1")
+	if [ -z "$line" ]; then
+		case $2 in
+		writeback)	echo 1 ;;
+		max)		echo max ;;
+		*)		echo 0 ;;
+		esac
+		return 0
+	fi
+	read -r -a vals <<<"$line"
+	for i in "${!cols[@]}"; do
+		[ "${cols[$i]}" != "$2" ] || { echo "${vals[$i]}"; return 0; }
+	done
+	fail "mz_cg_field: no column '$2' in: $header"
+}

@@ -1,0 +1,221 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Memcg awareness (issue 4): the scenarios of the kernel's
+# tools/testing/selftests/cgroup/test_zswap.c on mzswap's interfaces, and
+# the round-robin worker's iteration.
+#
+# vm: mem=1G cpus=2 disks=backing:1G timeout=900
+set -euo pipefail
+
+. "$(dirname "$0")/lib/ktap.sh"
+. "$(dirname "$0")/lib/cgroup.sh"
+. "$(dirname "$0")/lib/mzswap.sh"
+
+PATTERN=$MZ_REPO/tests/pattern
+
+# hold CG SIZE KIND SEED: fill SIZE in CG and hold it; PID in CG_BG_PID.
+hold()
+{
+	local ready=$TMPDIR/ready.$4
+
+	rm -f "$ready"
+	cg_run_bg "$1" "$PATTERN" --size "$2" --kind "$3" --seed "$4" \
+		--ready "$ready" --hold 0 --verify --quiet
+	wait_for 300 _ready_or_dead "$ready" "$CG_BG_PID"
+	[ -e "$ready" ] || fail "pattern in $1 died: $(tr '\n' ' ' <"$1/memory.events")"
+}
+
+_ready_or_dead()
+{
+	[ -e "$1" ] || ! kill -0 "$2" 2>/dev/null
+}
+
+# verify PID: let the held pattern PID verify; fail on any mismatch.
+verify()
+{
+	kill -USR1 "$1"
+	wait "$1" || fail "pattern $1 failed verification"
+}
+
+case_usage()
+{
+	local cg stored
+
+	mz_swapon
+	cg=$(cg_create usage)
+	check_eq "$(mz_cg_field "$cg" stored_pages)" 0 "stored_pages before"
+	cg_write "$cg" memory.max 32M
+	hold "$cg" 64M 4to1 1
+	stored=$(mz_cg_field "$cg" stored_pages)
+	echo "$(mz_cg_line "$cg")"
+	check_gt "$stored" 1000 "the cgroup's stored_pages"
+	check_ge "$stored" $(($(mz_counter stored_pages) * 9 / 10)) \
+		"the cgroup's share of stored_pages"
+	verify "$CG_BG_PID"
+}
+
+case_no_invasive_shrink()
+{
+	local a b
+
+	mz_swapon
+	b=$(cg_create neighbour)
+	cg_write "$b" memory.max 24M
+	hold "$b" 48M 4to1 2
+	local pid_b=$CG_BG_PID wb_b
+	check_gt "$(mz_cg_field "$b" stored_pages)" 1000 "b's stored_pages"
+	# b wrote back its own while it filled; it holds still from now on.
+	wb_b=$(mz_cg_field "$b" written_back)
+
+	# a, at its own limit with 2:1 data, must write back its entries.
+	a=$(cg_create pressure)
+	cg_write "$a" memory.max 24M
+	hold "$a" 96M 2to1 3
+	echo "a: $(mz_cg_line "$a")"
+	echo "b: $(mz_cg_line "$b")"
+	check_gt "$(mz_cg_field "$a" written_back)" 0 "a's written_back"
+	check_eq "$(mz_cg_field "$b" written_back)" "$wb_b" \
+		"b's written_back while a is under pressure"
+	verify "$CG_BG_PID"
+	verify "$pid_b"
+}
+
+case_writeback_disabled()
+{
+	local p c q pid_c
+
+	mz_swapon shrinker_enabled=N
+	p=$(cg_create nowb)
+	c=$(cg_create nowb/child)
+	q=$(cg_create other)
+	echo "${p#"$CG_MOUNT"} 0" >"$MZ_DEBUGFS/cgroup_writeback"
+	cg_write "$c" memory.max 24M
+	cg_write "$q" memory.max 24M
+	hold "$c" 48M 4to1 4
+	pid_c=$CG_BG_PID
+	hold "$q" 48M 4to1 5
+	check_eq "$(mz_cg_field "$c" writeback)" 0 "child's writeback column"
+
+	# The pool far over its limit, and writeback asked for on top.
+	echo 1 >/sys/module/mzswap/parameters/max_pool_percent
+	echo 3000 >"$MZ_DEBUGFS/writeback"
+	echo "child: $(mz_cg_line "$c")"
+	echo "other: $(mz_cg_line "$q")"
+	check_eq "$(mz_cg_field "$c" written_back)" 0 "written_back of the child"
+	check_eq "$(mz_cg_field "$p" written_back)" 0 "written_back of the parent"
+	check_gt "$(mz_cg_field "$q" written_back)" 0 "written_back of the other"
+	echo 20 >/sys/module/mzswap/parameters/max_pool_percent
+	verify "$pid_c"
+	verify "$CG_BG_PID"
+}
+
+case_cgroup_limit()
+{
+	local cg max=$((4 << 20)) bytes
+
+	mz_swapon shrinker_enabled=N
+	cg=$(cg_create limited)
+	echo "${cg#"$CG_MOUNT"} $max" >"$MZ_DEBUGFS/cgroup_max"
+	check_eq "$(mz_cg_field "$cg" max)" "$max" "max column"
+	cg_write "$cg" memory.max 24M
+	hold "$cg" 64M 4to1 6
+	bytes=$(mz_cg_field "$cg" compressed_bytes)
+	echo "$(mz_cg_line "$cg")"
+	check_le "$bytes" "$max" "compressed_bytes under the limit"
+	check_gt "$bytes" $((max / 2)) "compressed_bytes used up to the limit"
+	check_gt "$(mz_cg_field "$cg" written_back)" 0 \
+		"its own entries written back first"
+	verify "$CG_BG_PID"
+}
+
+case_kmem_owner()
+{
+	local cg stored total slab pool
+
+	# No memory.max: kswapd and direct reclaim of the whole VM swap the
+	# cgroup's pages out; entries and payloads are charged to it all the
+	# same, never to root or to the reclaimer.
+	mz_swapon
+	cg=$(cg_create owner)
+	hold "$cg" 1100M 4to1 7
+	stored=$(mz_cg_field "$cg" stored_pages)
+	total=$(mz_counter stored_pages)
+	slab=$(cg_read_stat "$cg" slab)
+	pool=$(mz_counter pool_total_size)
+	echo "$(mz_cg_line "$cg")"
+	echo "owner stored $stored of $total; owner slab $slab, pool $pool, kswapd pswpout $(vmstat pswpout)"
+	check_gt "$stored" 10000 "owner's stored_pages"
+	check_ge "$stored" $((total * 3 / 4)) "owner's share of stored_pages"
+	check_ge "$slab" $((pool * 3 / 4)) "owner's memory.stat slab vs pool"
+	verify "$CG_BG_PID"
+}
+
+case_round_robin()
+{
+	local cgs=() pids=() i n=4 wb min max sum out steps ids cg
+
+	mz_swapon shrinker_enabled=N
+	for ((i = 0; i < n; i++)); do
+		cgs+=("$(cg_create "rr$i")")
+		cg_write "${cgs[$i]}" memory.max 16M
+		hold "${cgs[$i]}" 40M 4to1 $((10 + i))
+		pids+=("$CG_BG_PID")
+	done
+
+	out=$TMPDIR/worker.txt
+	echo "echo 2000 >$MZ_DEBUGFS/writeback" >"$TMPDIR/wb.sh"
+	bpftrace -q -e 'tracepoint:mzswap:mzswap_worker_step {
+		printf("%llu %d %ld\n", args->cgroup, args->online, args->outcome);
+	}' -c "/bin/sh $TMPDIR/wb.sh" >"$out"
+	steps=$(wc -l <"$out")
+	echo "$steps worker steps recorded"
+	check_ge "$steps" 2000 "worker steps"
+
+	# From the counters: equal cgroups written back evenly.
+	min=999999; max=0; sum=0
+	for cg in "${cgs[@]}"; do
+		wb=$(mz_cg_field "$cg" written_back)
+		echo "${cg##*/}: written_back $wb"
+		sum=$((sum + wb))
+		((wb < min)) && min=$wb
+		((wb > max)) && max=$wb
+	done
+	check_eq "$(mz_counter written_back_pages)" 2000 "written back in all"
+	# The root's and parents' few entries take a turn too.
+	check_ge "$sum" 1990 "written back from the four"
+	check_ge "$min" $((sum / n * 80 / 100)) "least written back (-20%)"
+	check_le "$max" $((sum / n * 120 / 100)) "most written back (+20%)"
+
+	# From the trace: between two visits of one cgroup, every other
+	# cgroup with entries is visited exactly once.
+	ids=""
+	for cg in "${cgs[@]}"; do
+		ids="$ids $(mz_cg_field "$cg" id)"
+	done
+	awk '$3 > 0 { print $1 }' "$out" >"$TMPDIR/order.txt"
+	python3 - "$TMPDIR/order.txt" "$n" $ids <<-'EOF'
+	import sys
+	n = int(sys.argv[2])
+	ids = sorted(sys.argv[3:])
+	order = [l.strip() for l in open(sys.argv[1]) if l.strip() in ids]
+	assert len(ids) == n, f"{len(ids)} cgroups, want {n}"
+	for r in range(len(order) // n):
+	    rnd = order[r * n:(r + 1) * n]
+	    assert sorted(rnd) == ids, f"round {r}: {rnd}"
+	print(f"{len(order) // n} full rounds, each cgroup once per round")
+	EOF
+	for i in "${!pids[@]}"; do
+		verify "${pids[$i]}"
+	done
+}
+
+ktap_print_header
+ktap_set_plan 6
+ktap_case "usage: a cgroup under pressure gains stored pages in its line" case_usage
+ktap_case "no invasive shrink: a cgroup at its limit writes back only its own" case_no_invasive_shrink
+ktap_case "writeback disabled for a cgroup holds for its children" case_writeback_disabled
+ktap_case "the per-cgroup compressed limit holds" case_cgroup_limit
+ktap_case "no kmem bypass: global reclaim charges the owner" case_kmem_owner
+ktap_case "round-robin: equal cgroups written back evenly, once per round" case_round_robin
+ktap_finished
