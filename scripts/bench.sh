@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# bench.sh: in-kernel zswap, mzswap, zram and the disk alone, side by side
+# in ONE VM boot ("make bench", after scripts/setup.sh). Writes
+# results/bench-<date>.md (a markdown table) and .png (gnuplot) and prints
+# the table. Times are under QEMU TCG: compare them only as ratios.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+cd "$repo"
+make -s >/dev/null
+make -s -C tests >/dev/null
+out=$repo/results
+mkdir -p "$out"
+stamp=$(date -u +%Y%m%d-%H%M)
+raw=$out/bench-$stamp.raw
+scripts/vm.sh -m 1G -c 2 -d zswapdisk:2G -d mzdisk:2G -d diskonly:2G \
+	-t 1500 -e MZ_BENCH_OUT="$raw" -- bash "$repo/scripts/bench-guest.sh"
+python3 "$repo/scripts/bench-report.py" "$raw" "$out/bench-$stamp"
+ln -sfn "bench-$stamp.md" "$out/latest.md"
+cat "$out/bench-$stamp.md"

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make-examples.sh: regenerate the *_example.txt files beside the bpftrace
+# tools, by running each over a small workload in the test VM:
+#   scripts/vm.sh -m 1G -d backing:1G -- bash scripts/bpftrace/make-examples.sh
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
+repo=$(cd "$here/../.." && pwd -P)
+. "$repo/tests/lib/cgroup.sh"
+. "$repo/tests/lib/mzswap.sh"
+
+# workload: three cgroups under pressure, writeback asked for, one removed.
+workload()
+{
+	local i cg pids=()
+
+	for i in 1 2 3; do
+		cg=$(cg_create "ex$i")
+		cg_write "$cg" memory.max 16M
+		cg_run_bg "$cg" "$repo/tests/pattern" --size 32M --kind 4to1 \
+			--seed "$i" --ready "$TMPDIR/r$i" --hold 0 --verify --quiet
+		pids+=("$CG_BG_PID")
+	done
+	for i in 1 2 3; do
+		wait_for 120 test -e "$TMPDIR/r$i"
+	done
+	echo 30 >"$MZ_DEBUGFS/writeback"
+	park=$(cg_create park)
+	echo "${pids[2]}" >"$park/cgroup.procs"
+	rmdir "$(cg_path ex3)"
+	echo 1 >"$MZ_DEBUGFS/reparent"
+	kill -USR1 "${pids[@]}"
+	wait "${pids[@]}"
+	sleep 1
+}
+
+mz_swapon
+for tool in mzswap-worker mzswap-writeback mzswap-latency mzswap-reparent; do
+	bpftrace "$here/$tool.bt" >"$TMPDIR/$tool.out" 2>&1 &
+	bt=$!
+	wait_for 30 grep -q "Attaching" "$TMPDIR/$tool.out"
+	sleep 1
+	workload
+	[ "$tool" != mzswap-writeback ] || sleep 5
+	kill -INT "$bt"
+	wait "$bt" || true
+	{
+		echo "# $tool.bt over scripts/bpftrace/make-examples.sh's workload"
+		echo "# (three cgroups under memory.max, writeback of 30, one removed)"
+		echo "# kernel $(uname -r), QEMU TCG"
+		head -n 60 "$TMPDIR/$tool.out"
+	} >"$here/${tool}_example.txt"
+	cg_cleanup
+done
