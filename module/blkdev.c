@@ -365,19 +365,27 @@ static void mz_submit_bio(struct bio *bio)
 	bio_endio(bio);
 }
 
-static void mz_rw_page_done(struct page *page, int err, bool write)
-{
-	page_endio(page, write, err);
-}
-
+/* A read from the backing device ended: an error fails the swap-in. */
 static void mz_rw_page_read_done(struct page *page, int err)
 {
-	mz_rw_page_done(page, err, false);
+	page_endio(page, false, err);
 }
 
+/*
+ * A pass-through write ended. page_endio() would leave a failed page
+ * clean, and reclaim would drop the only copy: redirty it instead, as the
+ * swap layer's own end_swap_bio_write() does, so it stays in memory.
+ */
 static void mz_rw_page_write_done(struct page *page, int err)
 {
-	mz_rw_page_done(page, err, true);
+	if (err) {
+		SetPageError(page);
+		set_page_dirty(page);
+		ClearPageReclaim(page);
+		pr_alert_ratelimited("write error on %s, page kept dirty\n",
+				     mz_dev.backing_path);
+	}
+	end_page_writeback(page);
 }
 
 /*
@@ -478,7 +486,7 @@ static int mz_backing_open(const char *path, struct mz_backing *b)
 		goto put;
 	}
 	if (bytes < MZ_MIN_BACKING_BYTES) {
-		pr_warn_ratelimited("%s: %llu bytes, at least %lu needed\n",
+		pr_warn_ratelimited("%s: %llu bytes, at least %u needed\n",
 				    path, bytes, MZ_MIN_BACKING_BYTES);
 		err = -ENOSPC;
 		goto put;

@@ -189,6 +189,8 @@ void mz_comp_ctx_put(struct mz_comp *comp)
 int mz_comp_compress(struct mz_comp_ctx *ctx, const void *src,
 		     unsigned int *dlen)
 {
+	if (mz_should_fail(MZ_FAULT_compress))
+		return -EINVAL;
 	*dlen = 2 * PAGE_SIZE;
 	return crypto_comp_compress(ctx->tfm, src, PAGE_SIZE, ctx->buf, dlen);
 }
@@ -200,6 +202,8 @@ int mz_comp_decompress(struct mz_comp_ctx *ctx, const void *src,
 	unsigned int dlen = PAGE_SIZE;
 	int err;
 
+	if (mz_should_fail(MZ_FAULT_decompress))
+		return -EIO;
 	err = crypto_comp_decompress(ctx->tfm, src, slen, dst, &dlen);
 	if (!err && dlen != PAGE_SIZE)
 		err = -EINVAL;

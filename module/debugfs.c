@@ -9,6 +9,7 @@
  *   cgroup_writeback   write "<path> 0|1": writeback switch
  *   reparent           write 1: run a reparenting sweep and pass now
  *   check              read: the records' consistency check
+ *   faults/<point>/    fault injection (module/fault.c)
  *
  * Paths are cgroup2 paths relative to the cgroup2 mount ("/" is the root).
  */
@@ -193,6 +194,98 @@ static const struct file_operations mz_reparent_fops = {
 };
 
 /*********************************
+ * fault injection
+ **********************************/
+static const char * const mz_fault_names[] = {
+#define MZ_FAULT(name, outcome) __stringify(name),
+#include <mzswap/faults.h>
+#undef MZ_FAULT
+};
+
+static int mz_fault_probability_set(void *data, u64 val)
+{
+	struct mz_fault *f = data;
+
+	if (val > 100)
+		return -EINVAL;
+	WRITE_ONCE(f->probability, val);
+	return 0;
+}
+
+static int mz_fault_probability_get(void *data, u64 *val)
+{
+	*val = READ_ONCE(((struct mz_fault *)data)->probability);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(mz_fault_probability_fops, mz_fault_probability_get,
+			 mz_fault_probability_set, "%llu\n");
+
+static int mz_fault_interval_set(void *data, u64 val)
+{
+	struct mz_fault *f = data;
+
+	if (!val || val > UINT_MAX)
+		return -EINVAL;
+	WRITE_ONCE(f->interval, val);
+	return 0;
+}
+
+static int mz_fault_interval_get(void *data, u64 *val)
+{
+	*val = READ_ONCE(((struct mz_fault *)data)->interval);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(mz_fault_interval_fops, mz_fault_interval_get,
+			 mz_fault_interval_set, "%llu\n");
+
+static int mz_fault_times_set(void *data, u64 val)
+{
+	struct mz_fault *f = data;
+	s64 v = (s64)val;
+
+	if (v < -1 || v > INT_MAX)
+		return -EINVAL;
+	atomic_set(&f->times, v);
+	return 0;
+}
+
+static int mz_fault_times_get(void *data, u64 *val)
+{
+	*val = (s64)atomic_read(&((struct mz_fault *)data)->times);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE_SIGNED(mz_fault_times_fops, mz_fault_times_get,
+				mz_fault_times_set, "%lld\n");
+
+static int mz_fault_injected_get(void *data, u64 *val)
+{
+	*val = atomic64_read(&((struct mz_fault *)data)->injected);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(mz_fault_injected_fops, mz_fault_injected_get, NULL,
+			 "%llu\n");
+
+static void mz_debugfs_faults_init(struct dentry *root)
+{
+	struct dentry *dir = debugfs_create_dir("faults", root);
+	int i;
+
+	for (i = 0; i < MZ_NR_FAULTS; i++) {
+		struct dentry *d = debugfs_create_dir(mz_fault_names[i], dir);
+		struct mz_fault *f = &mz_faults[i];
+
+		debugfs_create_file_unsafe("probability", 0600, d, f,
+					   &mz_fault_probability_fops);
+		debugfs_create_file_unsafe("interval", 0600, d, f,
+					   &mz_fault_interval_fops);
+		debugfs_create_file_unsafe("times", 0600, d, f,
+					   &mz_fault_times_fops);
+		debugfs_create_file_unsafe("injected", 0400, d, f,
+					   &mz_fault_injected_fops);
+	}
+}
+
+/*********************************
  * tables
  **********************************/
 static int mz_cgroups_seq_show(struct seq_file *m, void *v)
@@ -237,6 +330,7 @@ int mz_debugfs_init(void)
 			    &mz_reparent_fops);
 	debugfs_create_file(MZ_DEBUGFS_CHECK, 0444, root, NULL,
 			    &mz_check_seq_fops);
+	mz_debugfs_faults_init(root);
 	return 0;
 }
 

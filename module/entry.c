@@ -50,9 +50,12 @@ void mz_entry_cache_exit(void)
  */
 struct mz_entry *mz_entry_alloc(struct mem_cgroup *memcg, gfp_t gfp)
 {
-	struct mem_cgroup *old = set_active_memcg(memcg);
+	struct mem_cgroup *old;
 	struct mz_entry *e;
 
+	if (mz_should_fail(MZ_FAULT_entry_alloc))
+		return NULL;
+	old = set_active_memcg(memcg);
 	e = kmem_cache_alloc_lru(mz_entry_cache, &mz_lru, gfp);
 	set_active_memcg(old);
 	if (!e)

@@ -85,6 +85,30 @@ static inline u64 mz_stat_read(enum mz_stat_item item)
 }
 
 /*********************************
+ * fault injection (fault.c)
+ **********************************/
+enum mz_fault_id {
+#define MZ_FAULT(name, outcome) MZ_FAULT_##name,
+#include <mzswap/faults.h>
+#undef MZ_FAULT
+	MZ_NR_FAULTS
+};
+
+/* One injection point; see fault.c for the semantics of each field. */
+struct mz_fault {
+	atomic_t times;
+	unsigned int probability;
+	unsigned int interval;
+	atomic64_t calls;
+	atomic64_t injected;
+};
+
+extern struct mz_fault mz_faults[MZ_NR_FAULTS];
+
+bool mz_should_fail(enum mz_fault_id id);
+void mz_faults_init(void);
+
+/*********************************
  * module parameters (main.c)
  **********************************/
 extern bool mz_enabled;

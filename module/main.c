@@ -255,6 +255,7 @@ static int __init mz_init(void)
 {
 	int err;
 
+	mz_faults_init();
 	mz_wq = alloc_workqueue("mzswap", WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
 	if (!mz_wq)
 		return -ENOMEM;

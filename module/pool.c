@@ -125,6 +125,8 @@ unsigned long mz_pool_alloc(size_t size, struct mem_cgroup *memcg, gfp_t gfp)
 	unsigned long handle;
 	void *obj;
 
+	if (mz_should_fail(MZ_FAULT_pool_alloc))
+		return 0;
 	if (mz_allocator == MZ_ALLOC_ZSMALLOC) {
 		handle = zs_malloc(mz_zpool, size,
 				   gfp | __GFP_HIGHMEM | __GFP_MOVABLE);

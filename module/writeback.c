@@ -143,6 +143,19 @@ int mz_backing_rw(struct page *page, u32 slot, bool write, struct bio *parent,
 	struct bio *bio;
 	int err;
 
+	if (mz_should_fail(write ? MZ_FAULT_backing_write
+				 : MZ_FAULT_backing_read)) {
+		mz_stat_inc(MZ_STAT_backing_io_errors);
+		if (parent) {
+			parent->bi_status = BLK_STS_IOERR;
+			return 1;
+		}
+		if (done) {
+			done(page, -EIO);
+			return 1;
+		}
+		return -EIO;
+	}
 	if (write && !parent && !done)
 		opf |= REQ_SYNC;
 	bio = bio_alloc(mz_dev.backing, 1, opf, GFP_NOIO);

@@ -148,13 +148,14 @@ case_nested()
 
 	# Remove c, then bb and b: owners move to a/aa first. A handful of
 	# an owner's pages (its stack, its code) may be swapped in between
-	# the count and the removal: allow 32 per cgroup.
+	# the count and the removal: allow 32 per cgroup. Pages still charged
+	# to a removed cgroup that are swapped out later are recorded in its
+	# nearest live ancestor too: the ancestor may gain more.
 	echo "$pc" >"$aa/cgroup.procs"
 	sc=$(mz_cg_field "$c" stored_pages)
 	rmdir "$c"
 	echo 1 >"$MZ_DEBUGFS/reparent"
 	echo "c removed: b $(mz_cg_line "$b")"
-	check_le "$(mz_cg_field "$b" stored_pages)" "$sc" "b's stored_pages <= c's"
 	check_ge "$(mz_cg_field "$b" stored_pages)" $((sc - 32)) \
 		"b's stored_pages ~ c's"
 	check_eq "$(mz_cg_line "$c")" "" "c's line"
@@ -164,13 +165,12 @@ case_nested()
 	rmdir "$bb" "$b"
 	echo 1 >"$MZ_DEBUGFS/reparent"
 	echo "bb, b removed: $(mz_cg_line "$a")"
-	check_le "$(mz_cg_field "$a" stored_pages)" $((before_a + sc + sbb)) \
-		"a's stored_pages <= c's + bb's"
 	check_ge "$(mz_cg_field "$a" stored_pages)" $((before_a + sc + sbb - 64)) \
 		"a's stored_pages ~ c's + bb's"
 	mz_check_records
 
-	# The owners, now in a/aa, read every page back.
+	# The owners, now in a/aa, read every page back (with room to).
+	cg_write "$aa" memory.max max
 	verify "$pc"
 	verify "$pb"
 	verify "$pa"

@@ -1,0 +1,200 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Fault injection (issue 7): each injection point of
+# include/mzswap/faults.h has the documented outcome, and no page is lost
+# or silently corrupted: a failed store passes through, a failed writeback
+# keeps its entry, a load that cannot get its data fails with EIO.
+#
+# vm: mem=1G cpus=2 disks=backing:1G timeout=600
+set -euo pipefail
+
+. "$(dirname "$0")/lib/ktap.sh"
+. "$(dirname "$0")/lib/cgroup.sh"
+. "$(dirname "$0")/lib/mzswap.sh"
+
+PATTERN=$MZ_REPO/tests/pattern
+FAULTS=$MZ_DEBUGFS/faults
+
+# fault NAME TIMES [PROBABILITY [INTERVAL]]: arm (TIMES 0: disarm) a point.
+fault()
+{
+	echo "${3:-100}" >"$FAULTS/$1/probability"
+	echo "${4:-1}" >"$FAULTS/$1/interval"
+	echo "$2" >"$FAULTS/$1/times"
+}
+
+hold()
+{
+	local ready=$TMPDIR/ready.$4
+
+	rm -f "$ready"
+	cg_run_bg "$1" "$PATTERN" --size "$2" --kind "$3" --seed "$4" \
+		--ready "$ready" --hold 0 --verify --quiet
+	wait_for 300 _ready_or_dead "$ready" "$CG_BG_PID"
+	[ -e "$ready" ] || fail "pattern in $1 died"
+}
+
+_ready_or_dead()
+{
+	[ -e "$1" ] || ! kill -0 "$2" 2>/dev/null
+}
+
+# verify_rc PID: let the held pattern verify; print its exit status.
+verify_rc()
+{
+	local rc=0
+
+	kill -USR1 "$1"
+	wait "$1" || rc=$?
+	echo "$rc"
+}
+
+case_store_faults()
+{
+	local cg name
+
+	mz_swapon shrinker_enabled=N
+	cg=$(cg_create storefail)
+	cg_write "$cg" memory.max 24M
+	fault entry_alloc -1 30
+	fault pool_alloc -1 30
+	fault compress -1 30
+	hold "$cg" 64M 4to1 1
+	for name in entry_alloc pool_alloc compress; do
+		echo "$name: injected $(<"$FAULTS/$name/injected")"
+		check_gt "$(<"$FAULTS/$name/injected")" 0 "$name injected"
+		fault "$name" 0
+	done
+	echo "reject_kmemcache_fail $(mz_counter reject_kmemcache_fail) reject_alloc_fail $(mz_counter reject_alloc_fail) reject_compress_fail $(mz_counter reject_compress_fail) backing_writes $(mz_counter backing_writes) stored $(mz_counter stored_pages)"
+	check_eq "$(mz_counter reject_kmemcache_fail)" \
+		"$(<"$FAULTS/entry_alloc/injected")" "reject_kmemcache_fail"
+	check_ge "$(mz_counter reject_alloc_fail)" \
+		"$(<"$FAULTS/pool_alloc/injected")" "reject_alloc_fail"
+	check_eq "$(mz_counter reject_compress_fail)" \
+		"$(<"$FAULTS/compress/injected")" "reject_compress_fail"
+	check_gt "$(mz_counter backing_writes)" 0 "pages passed through"
+	check_gt "$(mz_counter stored_pages)" 0 "pages still stored"
+	check_eq "$(verify_rc "$CG_BG_PID")" 0 "pattern verified"
+}
+
+case_decompress()
+{
+	local cg stored rc
+
+	mz_swapon shrinker_enabled=N
+	cg=$(cg_create decomp)
+	cg_write "$cg" memory.max 24M
+	hold "$cg" 48M 4to1 2
+	stored=$(mz_counter stored_pages)
+
+	# Writeback cannot decompress: it keeps every entry.
+	fault decompress -1
+	echo 100 >"$MZ_DEBUGFS/writeback"
+	echo "writeback under decompress faults: written_back $(mz_counter written_back_pages) writeback_fail $(mz_counter writeback_fail) stored $stored -> $(mz_counter stored_pages)"
+	check_eq "$(mz_counter written_back_pages)" 0 "written_back_pages"
+	check_gt "$(mz_counter writeback_fail)" 0 "writeback_fail"
+	check_eq "$(mz_counter stored_pages)" "$stored" "stored_pages"
+
+	# A load that cannot decompress fails: SIGBUS, never wrong data.
+	cg_write "$cg" memory.max max
+	rc=$(verify_rc "$CG_BG_PID")
+	echo "verify under decompress faults: exit $rc, decompress_fail $(mz_counter decompress_fail)"
+	check_eq "$rc" $((128 + 7)) "pattern killed by SIGBUS"
+	check_gt "$(mz_counter decompress_fail)" 0 "decompress_fail"
+	fault decompress 0
+	grep -q "Read-error\|I/O error\|mzswap" <(dmesg | tail -n 50) || true
+}
+
+case_transient_decompress()
+{
+	local cg
+
+	# One failure per load is retried by the swap layer through a bio:
+	# every page still reads back right.
+	mz_swapon shrinker_enabled=N
+	cg=$(cg_create transient)
+	cg_write "$cg" memory.max 24M
+	hold "$cg" 48M 4to1 3
+	fault decompress 20 100 7
+	check_eq "$(verify_rc "$CG_BG_PID")" 0 "pattern verified"
+	check_eq "$(<"$FAULTS/decompress/injected")" 20 "injected"
+	fault decompress 0
+}
+
+case_backing_write()
+{
+	local cg stored
+
+	mz_swapon shrinker_enabled=N
+	cg=$(cg_create bwrite)
+	cg_write "$cg" memory.max 24M
+	hold "$cg" 48M 4to1 4
+	stored=$(mz_counter stored_pages)
+	fault backing_write -1
+	echo 100 >"$MZ_DEBUGFS/writeback"
+	echo "writeback under write faults: written_back $(mz_counter written_back_pages) writeback_fail $(mz_counter writeback_fail) stored $stored -> $(mz_counter stored_pages)"
+	check_eq "$(mz_counter written_back_pages)" 0 "written_back_pages"
+	check_eq "$(mz_counter stored_pages)" "$stored" "stored_pages"
+	fault backing_write 0
+	check_eq "$(verify_rc "$CG_BG_PID")" 0 "pattern verified"
+
+	# Pass-through writes that fail leave their pages dirty in memory;
+	# written again later, nothing is lost.
+	cg=$(cg_create bwrite2)
+	cg_write "$cg" memory.max 24M
+	echo N >/sys/module/mzswap/parameters/enabled
+	fault backing_write 50 100 3
+	hold "$cg" 48M 4to1 5
+	check_eq "$(<"$FAULTS/backing_write/injected")" 50 "injected"
+	fault backing_write 0
+	check_eq "$(verify_rc "$CG_BG_PID")" 0 "pattern verified"
+}
+
+case_backing_read()
+{
+	local cg rc
+
+	mz_swapon shrinker_enabled=N
+	cg=$(cg_create bread)
+	cg_write "$cg" memory.max 24M
+	hold "$cg" 48M 4to1 6
+	echo 5000 >"$MZ_DEBUGFS/writeback"
+	check_gt "$(mz_counter written_back_pages)" 1000 "written_back_pages"
+	fault backing_read -1
+	cg_write "$cg" memory.max max
+	rc=$(verify_rc "$CG_BG_PID")
+	echo "verify under read faults: exit $rc, backing_io_errors $(mz_counter backing_io_errors)"
+	check_eq "$rc" $((128 + 7)) "pattern killed by SIGBUS"
+	check_gt "$(mz_counter backing_io_errors)" 0 "backing_io_errors"
+	fault backing_read 0
+}
+
+case_knobs()
+{
+	local out
+
+	mz_attach
+	for bad in "probability 101" "probability -1" "interval 0" \
+		   "times -2" "times x" "interval 4294967296"; do
+		set -- $bad
+		if out=$({ echo "$2" >"$FAULTS/compress/$1"; } 2>&1); then
+			fail "faults/compress/$1 took '$2'"
+		fi
+		[[ $out == *"Invalid argument"* ]] ||
+			fail "faults/compress/$1 '$2': $out"
+	done
+	check_eq "$(<"$FAULTS/compress/times")" 0 "times unchanged"
+	check_eq "$(<"$FAULTS/compress/probability")" 100 "probability unchanged"
+	check_eq "$(<"$FAULTS/compress/interval")" 1 "interval unchanged"
+}
+
+ktap_print_header
+ktap_set_plan 6
+ktap_case "failed entry, pool and compression: stores pass through" case_store_faults
+ktap_case "failed decompression: writeback keeps entries, load gets EIO" case_decompress
+ktap_case "a transient decompression failure is retried, data intact" case_transient_decompress
+ktap_case "failed backing writes: entries kept, pages kept dirty" case_backing_write
+ktap_case "failed backing reads: load gets EIO" case_backing_read
+ktap_case "fault knobs refuse bad values" case_knobs
+ktap_finished
