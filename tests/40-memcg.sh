@@ -11,6 +11,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib/ktap.sh"
 . "$(dirname "$0")/lib/cgroup.sh"
 . "$(dirname "$0")/lib/mzswap.sh"
+. "$(dirname "$0")/lib/churn.sh"
 
 PATTERN=$MZ_REPO/tests/pattern
 
@@ -24,11 +25,6 @@ hold()
 		--ready "$ready" --hold 0 --verify --quiet
 	wait_for 300 _ready_or_dead "$ready" "$CG_BG_PID"
 	[ -e "$ready" ] || fail "pattern in $1 died: $(tr '\n' ' ' <"$1/memory.events")"
-}
-
-_ready_or_dead()
-{
-	[ -e "$1" ] || ! kill -0 "$2" 2>/dev/null
 }
 
 # verify PID: let the held pattern PID verify; fail on any mismatch.
@@ -210,12 +206,59 @@ case_round_robin()
 	done
 }
 
+case_removal_under_cursor()
+{
+	local live=() pids=() i park wb before=() after
+
+	mz_swapon shrinker_enabled=N
+	for i in 0 1 2; do
+		live+=("$(cg_create "live$i")")
+		cg_write "${live[$i]}" memory.max 16M
+		hold "${live[$i]}" 40M 4to1 $((20 + i))
+		pids+=("$CG_BG_PID")
+	done
+	park=$(cg_create park)
+
+	# The worker walks the tree while cgroups with entries, which it
+	# visits, are removed again and again under its cursor.
+	( while :; do echo 8 >"$MZ_DEBUGFS/writeback" || break; done ) &
+	wb=$!
+	for ((i = 0; i < 60; i += 6)); do
+		churn_batch gone "$i" 6 4M 2M "$park"
+	done
+	kill "$wb"
+	wait "$wb" || true
+	echo "60 removed under the worker: passes $(mz_counter reparent_passes), fruitless $(mz_counter shrink_worker_fruitless)"
+
+	# It still visits every live cgroup, once per round.
+	for i in 0 1 2; do
+		before+=("$(mz_cg_field "${live[$i]}" written_back)")
+	done
+	echo 300 >"$MZ_DEBUGFS/writeback"
+	for i in 0 1 2; do
+		after=$(mz_cg_field "${live[$i]}" written_back)
+		echo "live$i: written_back ${before[$i]} -> $after"
+		check_ge $((after - before[i])) 80 "live$i written back after the churn"
+	done
+	mz_check_records
+	verify_batch
+	for pid in "${pids[@]}"; do
+		verify "$pid"
+	done
+
+	# Nothing keeps the removed cgroups alive.
+	cg_cleanup
+	swapoff /dev/mzswap0
+	wait_dying_zero
+}
+
 ktap_print_header
-ktap_set_plan 6
+ktap_set_plan 7
 ktap_case "usage: a cgroup under pressure gains stored pages in its line" case_usage
 ktap_case "no invasive shrink: a cgroup at its limit writes back only its own" case_no_invasive_shrink
 ktap_case "writeback disabled for a cgroup holds for its children" case_writeback_disabled
 ktap_case "the per-cgroup compressed limit holds" case_cgroup_limit
 ktap_case "no kmem bypass: global reclaim charges the owner" case_kmem_owner
 ktap_case "round-robin: equal cgroups written back evenly, once per round" case_round_robin
+ktap_case "cgroups removed under the worker's cursor: it keeps visiting the live" case_removal_under_cursor
 ktap_finished

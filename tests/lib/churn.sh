@@ -1,0 +1,94 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+#
+# Cgroup churn for the removal tests (tests/40-memcg.sh, 50-reparent.sh):
+# cgroups created, filled, emptied of their owners and removed in batches,
+# and the wait for removed cgroups to be freed. Sourced, never run; needs
+# cgroup.sh and PATTERN.
+#
+#   churn_batch PREFIX FIRST N SIZE LIMIT PARK [nested]
+#   verify_batch
+#   dying                 the root's nr_dying_descendants
+#   wait_dying_zero       swapoff and drop_caches done: wait for 0 (30 s)
+
+_ready_or_dead()
+{
+	[ -e "$1" ] || ! kill -0 "$2" 2>/dev/null
+}
+
+# churn_batch PREFIX FIRST N SIZE LIMIT PARK [PARENT_TOO]: create N cgroups
+# PREFIX<FIRST>..., fill SIZE of 4:1 data under LIMIT in each at once, move
+# the owners to PARK and remove the cgroups (with their parents PREFIX<i>
+# when PARENT_TOO: the cgroups are then PREFIX<i>/c). Adds the owners'
+# PIDs to the array BATCH_PIDS.
+churn_batch()
+{
+	local prefix=$1 first=$2 n=$3 size=$4 limit=$5 park=$6 nested=${7:-}
+	local i cg cgs=() pids=() ready
+
+	for ((i = first; i < first + n; i++)); do
+		if [ -n "$nested" ]; then
+			cg=$(cg_create "$prefix$i/c")
+		else
+			cg=$(cg_create "$prefix$i")
+		fi
+		cg_write "$cg" memory.max "$limit"
+		rm -f "$TMPDIR/ready.$i"
+		cg_run_bg "$cg" "$PATTERN" --size "$size" --kind 4to1 \
+			--seed "$i" --ready "$TMPDIR/ready.$i" --hold 0 \
+			--verify --quiet
+		cgs+=("$cg")
+		pids+=("$CG_BG_PID")
+	done
+	for ((i = 0; i < n; i++)); do
+		ready=$TMPDIR/ready.$((first + i))
+		wait_for 120 _ready_or_dead "$ready" "${pids[$i]}"
+		[ -e "$ready" ] || fail "pattern in ${cgs[$i]} died"
+		echo "${pids[$i]}" >"$park/cgroup.procs"
+	done
+	for cg in "${cgs[@]}"; do
+		if [ -n "$nested" ]; then
+			# Child and parent together: two probes back to back,
+			# the parent dead before the child's pass may run.
+			rmdir "$cg" "${cg%/c}"
+		else
+			rmdir "$cg"
+		fi
+	done
+	BATCH_PIDS+=("${pids[@]}")
+}
+
+# verify_batch: verify and forget the owners in BATCH_PIDS.
+verify_batch()
+{
+	local pid
+
+	for pid in "${BATCH_PIDS[@]}"; do
+		kill -USR1 "$pid"
+		wait "$pid" || fail "pattern $pid failed verification"
+	done
+	BATCH_PIDS=()
+}
+
+BATCH_PIDS=()
+
+# dying: the root's nr_dying_descendants.
+dying()
+{
+	cg_read_key "$CG_MOUNT" cgroup.stat nr_dying_descendants
+}
+
+# wait_dying_zero: after swapoff and drop_caches, every removed cgroup must
+# be freed within a bounded wait.
+wait_dying_zero()
+{
+	local i
+
+	for ((i = 0; i < 300; i++)); do
+		[ "$(dying)" != 0 ] || { echo "nr_dying_descendants 0 after $((i / 10)).$((i % 10))s"; return 0; }
+		echo 3 >/proc/sys/vm/drop_caches
+		sleep 0.1
+	done
+	fail "nr_dying_descendants still $(dying) after 30s"
+}
+
