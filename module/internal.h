@@ -203,7 +203,7 @@ struct mz_entry {
 	struct list_head record;	/* on owner->records; owner->lock */
 	/*
 	 * Written under owner->lock (and the new owner's lock when
-	 * reparented); see mz_record_lock() in memcg.c.
+	 * reparented); see mz_record_del() in memcg.c.
 	 */
 	struct mz_cgroup *owner;
 	unsigned long handle;		/* pool handle, or the fill word */

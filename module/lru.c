@@ -72,6 +72,7 @@ struct mz_lru_walk {
 static enum lru_status mz_lru_isolate(struct list_head *item,
 				      struct list_lru_one *l,
 				      spinlock_t *lock, void *arg)
+	__must_hold(lock)
 {
 	struct mz_entry *e = container_of(item, struct mz_entry, lru);
 	struct mz_lru_walk *walk = arg;

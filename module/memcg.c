@@ -22,7 +22,7 @@
  *  - mz_entry.owner: the owner cannot be freed while the entry is on its
  *    record list, and a reparenting pass changes the pointer under both the
  *    old and the new owner's lock before the old one can be freed. Readers
- *    outside the owner's lock use RCU (see mz_record_lock()).
+ *    outside the owner's lock use RCU (see mz_record_del()).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -227,28 +227,6 @@ static struct mz_cgroup *mz_cgroup_lookup_rcu(struct mem_cgroup *memcg)
  **********************************/
 
 /*
- * Lock the owner of @e and return it, or return NULL if @e has none.
- * Rechecks under the lock: a reparenting pass may move @e in between.
- */
-static struct mz_cgroup *mz_record_lock(struct mz_entry *e)
-{
-	struct mz_cgroup *mzc;
-
-	rcu_read_lock();
-	for (;;) {
-		mzc = READ_ONCE(e->owner);
-		if (!mzc)
-			break;
-		spin_lock(&mzc->lock);
-		if (READ_ONCE(e->owner) == mzc)
-			break;
-		spin_unlock(&mzc->lock);
-	}
-	rcu_read_unlock();
-	return mzc;
-}
-
-/*
  * A new entry is the likeliest to be loaded soon: grow the protected area
  * by one, halving it whenever it passes a quarter of the cgroup's entries
  * (mainline zswap's nr_zswap_protected heuristic, from LRU reclaim cost
@@ -289,12 +267,29 @@ void mz_record_add(struct mz_entry *e, struct mz_cgroup *mzc)
 	spin_unlock(&mzc->lock);
 }
 
+/*
+ * Remove @e from its owner's records. The owner is locked and rechecked
+ * under its lock: a reparenting pass may move @e in between. The RCU read
+ * section keeps the owner read from @e alive until then.
+ */
 void mz_record_del(struct mz_entry *e)
 {
-	struct mz_cgroup *mzc = mz_record_lock(e);
+	struct mz_cgroup *mzc;
 
-	if (!mzc)
-		return;
+	rcu_read_lock();
+	for (;;) {
+		mzc = READ_ONCE(e->owner);
+		if (!mzc) {
+			rcu_read_unlock();
+			return;	/* never recorded */
+		}
+		spin_lock(&mzc->lock);
+		if (READ_ONCE(e->owner) == mzc)
+			break;
+		spin_unlock(&mzc->lock);
+	}
+	rcu_read_unlock();
+
 	list_del_init(&e->record);
 	mzc->nr_stored--;
 	if (mz_entry_same_filled(e))
@@ -469,27 +464,6 @@ static unsigned long mz_records_move(struct mz_cgroup *from,
 }
 
 /*
- * Lock @from and its nearest live ancestor, which is returned. Called with
- * mz_reparent_mutex held: only passes take two mz_cgroup locks, always
- * descendant first, so they cannot deadlock with each other, and an
- * ancestor is marked dead only by a pass.
- */
-static struct mz_cgroup *mz_reparent_lock(struct mz_cgroup *from)
-{
-	struct mz_cgroup *to = from->parent;
-
-	for (;;) {
-		spin_lock(&from->lock);
-		spin_lock_nested(&to->lock, SINGLE_DEPTH_NESTING);
-		if (!to->dead)
-			return to;
-		spin_unlock(&to->lock);
-		spin_unlock(&from->lock);
-		to = to->parent;
-	}
-}
-
-/*
  * One pass: @mzc's cgroup is gone. Move everything it owns to the nearest
  * live ancestor and drop it from mz_cgroups. Time: proportional to its
  * records. Caller holds mz_reparent_mutex.
@@ -507,7 +481,20 @@ static void mz_reparent_one(struct mz_cgroup *mzc)
 	spin_unlock(&mzc->lock);
 
 	do {
-		to = mz_reparent_lock(mzc);
+		/*
+		 * Lock @mzc and its nearest live ancestor. Only passes take
+		 * two mz_cgroup locks, always descendant first, and they are
+		 * serialised by mz_reparent_mutex: no deadlock, and no
+		 * ancestor dies (only a pass marks one dead) while we look.
+		 */
+		for (to = mzc->parent;; to = to->parent) {
+			spin_lock(&mzc->lock);
+			spin_lock_nested(&to->lock, SINGLE_DEPTH_NESTING);
+			if (!to->dead)
+				break;
+			spin_unlock(&to->lock);
+			spin_unlock(&mzc->lock);
+		}
 		n = mz_records_move(mzc, to);
 		moved += n;
 		if (list_empty(&mzc->records)) {
