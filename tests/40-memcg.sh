@@ -230,7 +230,8 @@ case_removal_under_cursor()
 	wait "$wb" || true
 	echo "60 removed under the worker: passes $(mz_counter reparent_passes), fruitless $(mz_counter shrink_worker_fruitless)"
 
-	# It still visits every live cgroup, once per round.
+	# It still visits every live cgroup once per round: with the removed
+	# cgroups' records now in the parent, four candidates share 300.
 	for i in 0 1 2; do
 		before+=("$(mz_cg_field "${live[$i]}" written_back)")
 	done
@@ -238,7 +239,7 @@ case_removal_under_cursor()
 	for i in 0 1 2; do
 		after=$(mz_cg_field "${live[$i]}" written_back)
 		echo "live$i: written_back ${before[$i]} -> $after"
-		check_ge $((after - before[i])) 80 "live$i written back after the churn"
+		check_ge $((after - before[i])) 60 "live$i written back after the churn"
 	done
 	mz_check_records
 	verify_batch
