@@ -25,6 +25,7 @@ hold()
 		--ready "$ready" --hold 0 --verify --quiet
 	wait_for 300 _ready_or_dead "$ready" "$CG_BG_PID"
 	[ -e "$ready" ] || fail "pattern in $1 died: $(tr '\n' ' ' <"$1/memory.events")"
+	rm -f "$ready"	# it would pin the cgroup once removed
 }
 
 # verify PID: let the held pattern PID verify; fail on any mismatch.

@@ -30,6 +30,7 @@ hold()
 		--ready "$ready" --hold 0 --verify --quiet
 	wait_for 120 _ready_or_dead "$ready" "$CG_BG_PID"
 	[ -e "$ready" ] || fail "pattern in $1 died"
+	rm -f "$ready"	# it would pin the cgroup once removed
 }
 
 verify()

@@ -44,6 +44,9 @@ churn_batch()
 		ready=$TMPDIR/ready.$((first + i))
 		wait_for 120 _ready_or_dead "$ready" "${pids[$i]}"
 		[ -e "$ready" ] || fail "pattern in ${cgs[$i]} died"
+		# A file the owner created is charged to its cgroup (a tmpfs
+		# inode) and would keep it dying after removal: remove it.
+		rm -f "$ready"
 		echo "${pids[$i]}" >"$park/cgroup.procs"
 	done
 	for cg in "${cgs[@]}"; do
