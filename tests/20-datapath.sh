@@ -108,6 +108,25 @@ case_same_filled()
 	done
 }
 
+case_compress_poor()
+{
+	local cg
+
+	# Random data does not compress: every page goes to the backing
+	# device, counted, and reads back from it.
+	mz_swapon
+	cg=$(cg_create random)
+	cg_write "$cg" memory.max 16M
+	fill_and_hold "$cg" 48M incompressible 18
+	echo "reject_compress_poor $(mz_counter reject_compress_poor) stored $(mz_counter stored_pages) backing_writes $(mz_counter backing_writes)"
+	check_gt "$(mz_counter reject_compress_poor)" $((24 << 8)) \
+		"reject_compress_poor"
+	check_ge "$(mz_counter backing_writes)" \
+		"$(mz_counter reject_compress_poor)" "backing_writes"
+	verify_bg
+	check_gt "$(mz_counter backing_reads)" $((24 << 8)) "backing_reads"
+}
+
 case_pool_limit()
 {
 	local cg
@@ -235,10 +254,11 @@ case_block_io()
 }
 
 ktap_print_header
-ktap_set_plan 9
+ktap_set_plan 10
 ktap_case "2:1 data under memory.max is stored compressed (slab) and reads back" case_compressed_slab
 ktap_case "2:1 data under memory.max is stored compressed (zsmalloc) and reads back" case_compressed_zsmalloc
 ktap_case "same-filled and zero pages use no pool bytes" case_same_filled
+ktap_case "incompressible pages pass through to the disk, counted" case_compress_poor
 ktap_case "the pool limit forces writeback; data reads back from the disk" case_pool_limit
 ktap_case "writeback on request writes back exactly N" case_writeback_request
 ktap_case "swapoff with entries in the cache and on the disk" case_swapoff
