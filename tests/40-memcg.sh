@@ -222,7 +222,7 @@ case_removal_under_cursor()
 
 	# The worker walks the tree while cgroups with entries, which it
 	# visits, are removed again and again under its cursor.
-	( while :; do echo 8 >"$MZ_DEBUGFS/writeback" || break; done ) &
+	( while :; do echo 8 >"$MZ_DEBUGFS/writeback" || break; nap 0.2; done ) &
 	wb=$!
 	for ((i = 0; i < 60; i += 6)); do
 		churn_batch gone "$i" 6 4M 2M "$park"
@@ -235,6 +235,8 @@ case_removal_under_cursor()
 	# cgroups' records now in the parent, four candidates share 300.
 	for i in 0 1 2; do
 		before+=("$(mz_cg_field "${live[$i]}" written_back)")
+		check_gt "$(mz_cg_field "${live[$i]}" stored_pages)" 300 \
+			"live$i stored_pages left to write back"
 	done
 	echo 300 >"$MZ_DEBUGFS/writeback"
 	for i in 0 1 2; do
