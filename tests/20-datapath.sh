@@ -13,42 +13,11 @@ set -euo pipefail
 . "$(dirname "$0")/lib/ktap.sh"
 . "$(dirname "$0")/lib/cgroup.sh"
 . "$(dirname "$0")/lib/mzswap.sh"
+. "$(dirname "$0")/lib/workload.sh"
 
-PATTERN=$MZ_REPO/tests/pattern
 
-# fill_and_hold CG SIZE KIND SEED [PATTERN ARGS...]: run the pattern in CG,
-# wait until it has filled SIZE and holds it; SIGUSR1 to $CG_BG_PID
-# verifies.
-fill_and_hold()
-{
-	local cg=$1 size=$2 kind=$3 seed=$4 ready
 
-	shift 4
-	ready=$TMPDIR/ready.$seed
-	rm -f "$ready"
-	cg_run_bg "$cg" "$PATTERN" --size "$size" --kind "$kind" --seed "$seed" \
-		--ready "$ready" --hold 0 --verify "$@"
-	wait_for 300 _filled_or_dead "$ready" "$CG_BG_PID"
-	if [ ! -e "$ready" ]; then
-		echo "memory.events: $(tr '\n' ' ' <"$cg/memory.events")"
-		fail "the pattern died before it filled $size"
-	fi
-}
 
-_filled_or_dead()
-{
-	[ -e "$1" ] || ! kill -0 "$2" 2>/dev/null
-}
-
-# verify_bg: let the held pattern verify; fail unless every byte matched.
-verify_bg()
-{
-	local rc=0
-
-	kill -USR1 "$CG_BG_PID"
-	wait "$CG_BG_PID" || rc=$?
-	check_eq "$rc" 0 "pattern exit status (0: every byte verified)"
-}
 
 # compressed ALLOCATOR: 2:1 data swapped under memory.max is held
 # compressed, and reads back. With the shrinker on, as a user runs it.
@@ -59,7 +28,7 @@ compressed()
 	mz_swapon allocator="$1"
 	cg=$(cg_create squeeze)
 	cg_write "$cg" memory.max 48M
-	fill_and_hold "$cg" 96M 2to1 11
+	hold "$cg" 96M 2to1 11
 	stored=$(mz_counter stored_pages)
 	pool=$(mz_counter pool_total_size)
 	echo "held: stored_pages $stored pool_total_size $pool written_back $(mz_counter written_back_pages)"
@@ -68,7 +37,7 @@ compressed()
 		"pool_total_size vs stored_pages x 4096 (2:1 data)"
 	# Only the program's own zero pages (stack, bss) are same-filled.
 	check_le "$(mz_counter same_filled_pages)" 64 "same_filled_pages"
-	verify_bg
+	verify "$CG_BG_PID"
 	# A sequential re-read is LRU's worst case: the coldest entries are
 	# both the next written back and the next read. Some still hit.
 	check_gt "$(mz_counter loads)" 0 "loads"
@@ -93,7 +62,7 @@ case_same_filled()
 	for kind in same zero; do
 		cg=$(cg_create "fill-$kind")
 		cg_write "$cg" memory.max 16M
-		fill_and_hold "$cg" 64M "$kind" 5
+		hold "$cg" 64M "$kind" 5
 		stored=$(mz_counter stored_pages)
 		same=$(mz_counter same_filled_pages)
 		other=$((stored - same))
@@ -103,7 +72,7 @@ case_same_filled()
 		check_le "$other" 64 "$kind: stored pages not same-filled"
 		check_le "$(mz_counter pool_total_size)" $((other * 4096)) \
 			"$kind: pool bytes (same-filled pages take none)"
-		verify_bg
+		verify "$CG_BG_PID"
 		cg_destroy "$cg"
 	done
 }
@@ -117,13 +86,13 @@ case_compress_poor()
 	mz_swapon
 	cg=$(cg_create random)
 	cg_write "$cg" memory.max 16M
-	fill_and_hold "$cg" 48M incompressible 18
+	hold "$cg" 48M incompressible 18
 	echo "reject_compress_poor $(mz_counter reject_compress_poor) stored $(mz_counter stored_pages) backing_writes $(mz_counter backing_writes)"
 	check_gt "$(mz_counter reject_compress_poor)" $((24 << 8)) \
 		"reject_compress_poor"
 	check_ge "$(mz_counter backing_writes)" \
 		"$(mz_counter reject_compress_poor)" "backing_writes"
-	verify_bg
+	verify "$CG_BG_PID"
 	check_gt "$(mz_counter backing_reads)" $((24 << 8)) "backing_reads"
 }
 
@@ -135,12 +104,12 @@ case_pool_limit()
 	mz_swapon shrinker_enabled=N max_pool_percent=1
 	cg=$(cg_create squeeze)
 	cg_write "$cg" memory.max 32M
-	fill_and_hold "$cg" 128M 2to1 12
+	hold "$cg" 128M 2to1 12
 	echo "held: stored $(mz_counter stored_pages) pool $(mz_counter pool_total_size) limit_hit $(mz_counter pool_limit_hit) written_back $(mz_counter written_back_pages) worker_runs $(mz_counter shrink_worker_runs)"
 	check_gt "$(mz_counter pool_limit_hit)" 0 "pool_limit_hit"
 	check_gt "$(mz_counter written_back_pages)" 0 "written_back_pages"
 	check_le "$(mz_counter pool_total_size)" $((12 << 20)) "pool_total_size"
-	verify_bg
+	verify "$CG_BG_PID"
 	echo "verified: backing_reads $(mz_counter backing_reads) loads $(mz_counter loads)"
 	check_gt "$(mz_counter backing_reads)" 0 "backing_reads"
 	check_gt "$(mz_counter loads)" 0 "loads"
@@ -153,13 +122,13 @@ case_writeback_request()
 	mz_swapon shrinker_enabled=N
 	cg=$(cg_create squeeze)
 	cg_write "$cg" memory.max 48M
-	fill_and_hold "$cg" 96M 4to1 13
+	hold "$cg" 96M 4to1 13
 	before=$(mz_counter stored_pages)
 	echo 1000 >"$MZ_DEBUGFS/writeback"
 	echo "stored_pages $before -> $(mz_counter stored_pages), written_back $(mz_counter written_back_pages)"
 	check_eq "$(mz_counter written_back_pages)" 1000 "written_back_pages"
 	check_eq "$(mz_counter stored_pages)" $((before - 1000)) "stored_pages"
-	verify_bg
+	verify "$CG_BG_PID"
 	check_ge "$(mz_counter backing_reads)" 1000 "backing_reads"
 }
 
@@ -170,7 +139,7 @@ case_swapoff()
 	mz_swapon shrinker_enabled=N
 	cg=$(cg_create squeeze)
 	cg_write "$cg" memory.max 48M
-	fill_and_hold "$cg" 96M 4to1 14
+	hold "$cg" 96M 4to1 14
 	echo 2000 >"$MZ_DEBUGFS/writeback"
 	echo "before swapoff: stored $(mz_counter stored_pages) written_back $(mz_counter written_back_pages)"
 	check_gt "$(mz_counter stored_pages)" 1000 "stored_pages before swapoff"
@@ -183,7 +152,7 @@ case_swapoff()
 	check_eq "$(mz_counter pool_total_size)" 0 "pool_total_size after swapoff"
 	check_ge "$(mz_counter backing_reads)" 2000 "backing_reads"
 	check_eq "$(cg_read "$cg" memory.swap.current)" 0 "memory.swap.current"
-	verify_bg
+	verify "$CG_BG_PID"
 	mz_unload
 }
 
@@ -194,18 +163,18 @@ case_compressor_switch()
 	mz_swapon shrinker_enabled=N compressor=lz4
 	cg1=$(cg_create one)
 	cg_write "$cg1" memory.max 24M
-	fill_and_hold "$cg1" 48M 4to1 15
+	hold "$cg1" 48M 4to1 15
 	pid1=$CG_BG_PID
 	echo zstd >/sys/module/mzswap/parameters/compressor
 	check_eq "$(</sys/module/mzswap/parameters/compressor)" zstd "compressor"
 	cg2=$(cg_create two)
 	cg_write "$cg2" memory.max 24M
-	fill_and_hold "$cg2" 48M 4to1 16
+	hold "$cg2" 48M 4to1 16
 	echo "stored $(mz_counter stored_pages) with lz4 then zstd"
 	check_ge "$(mz_counter stored_pages)" $((40 << 8)) "stored_pages"
-	verify_bg
+	verify "$CG_BG_PID"
 	CG_BG_PID=$pid1
-	verify_bg
+	verify "$CG_BG_PID"
 }
 
 case_unload_rules()

@@ -11,29 +11,10 @@ set -euo pipefail
 . "$(dirname "$0")/lib/ktap.sh"
 . "$(dirname "$0")/lib/cgroup.sh"
 . "$(dirname "$0")/lib/mzswap.sh"
-. "$(dirname "$0")/lib/churn.sh"
+. "$(dirname "$0")/lib/workload.sh"
 
-PATTERN=$MZ_REPO/tests/pattern
 
-# hold CG SIZE KIND SEED: fill SIZE in CG and hold it; PID in CG_BG_PID.
-hold()
-{
-	local ready=$TMPDIR/ready.$4
 
-	rm -f "$ready"
-	cg_run_bg "$1" "$PATTERN" --size "$2" --kind "$3" --seed "$4" \
-		--ready "$ready" --hold 0 --verify --quiet
-	wait_for 300 _ready_or_dead "$ready" "$CG_BG_PID"
-	[ -e "$ready" ] || fail "pattern in $1 died: $(tr '\n' ' ' <"$1/memory.events")"
-	rm -f "$ready"	# it would pin the cgroup once removed
-}
-
-# verify PID: let the held pattern PID verify; fail on any mismatch.
-verify()
-{
-	kill -USR1 "$1"
-	wait "$1" || fail "pattern $1 failed verification"
-}
 
 case_usage()
 {
@@ -43,7 +24,7 @@ case_usage()
 	cg=$(cg_create usage)
 	check_eq "$(mz_cg_field "$cg" stored_pages)" 0 "stored_pages before"
 	cg_write "$cg" memory.max 32M
-	hold "$cg" 64M 4to1 1
+	hold "$cg" 64M 4to1 1 --quiet
 	stored=$(mz_cg_field "$cg" stored_pages)
 	echo "$(mz_cg_line "$cg")"
 	check_gt "$stored" 1000 "the cgroup's stored_pages"
@@ -59,7 +40,7 @@ case_no_invasive_shrink()
 	mz_swapon
 	b=$(cg_create neighbour)
 	cg_write "$b" memory.max 24M
-	hold "$b" 48M 4to1 2
+	hold "$b" 48M 4to1 2 --quiet
 	local pid_b=$CG_BG_PID wb_b
 	check_gt "$(mz_cg_field "$b" stored_pages)" 1000 "b's stored_pages"
 	# b wrote back its own while it filled; it holds still from now on.
@@ -68,7 +49,7 @@ case_no_invasive_shrink()
 	# a, at its own limit with 2:1 data, must write back its entries.
 	a=$(cg_create pressure)
 	cg_write "$a" memory.max 24M
-	hold "$a" 96M 2to1 3
+	hold "$a" 96M 2to1 3 --quiet
 	echo "a: $(mz_cg_line "$a")"
 	echo "b: $(mz_cg_line "$b")"
 	check_gt "$(mz_cg_field "$a" written_back)" 0 "a's written_back"
@@ -89,9 +70,9 @@ case_writeback_disabled()
 	echo "${p#"$CG_MOUNT"} 0" >"$MZ_DEBUGFS/cgroup_writeback"
 	cg_write "$c" memory.max 24M
 	cg_write "$q" memory.max 24M
-	hold "$c" 48M 4to1 4
+	hold "$c" 48M 4to1 4 --quiet
 	pid_c=$CG_BG_PID
-	hold "$q" 48M 4to1 5
+	hold "$q" 48M 4to1 5 --quiet
 	check_eq "$(mz_cg_field "$c" writeback)" 0 "child's writeback column"
 
 	# The pool far over its limit, and writeback asked for on top.
@@ -116,7 +97,7 @@ case_cgroup_limit()
 	echo "${cg#"$CG_MOUNT"} $max" >"$MZ_DEBUGFS/cgroup_max"
 	check_eq "$(mz_cg_field "$cg" max)" "$max" "max column"
 	cg_write "$cg" memory.max 24M
-	hold "$cg" 64M 4to1 6
+	hold "$cg" 64M 4to1 6 --quiet
 	bytes=$(mz_cg_field "$cg" compressed_bytes)
 	echo "$(mz_cg_line "$cg")"
 	check_le "$bytes" "$max" "compressed_bytes under the limit"
@@ -135,7 +116,7 @@ case_kmem_owner()
 	# same, never to root or to the reclaimer.
 	mz_swapon
 	cg=$(cg_create owner)
-	hold "$cg" 1100M 4to1 7
+	hold "$cg" 1100M 4to1 7 --quiet
 	stored=$(mz_cg_field "$cg" stored_pages)
 	total=$(mz_counter stored_pages)
 	slab=$(cg_read_stat "$cg" slab)

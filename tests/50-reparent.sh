@@ -16,28 +16,10 @@ set -euo pipefail
 . "$(dirname "$0")/lib/ktap.sh"
 . "$(dirname "$0")/lib/cgroup.sh"
 . "$(dirname "$0")/lib/mzswap.sh"
-. "$(dirname "$0")/lib/churn.sh"
+. "$(dirname "$0")/lib/workload.sh"
 
-PATTERN=$MZ_REPO/tests/pattern
 
-# hold CG SIZE SEED: fill SIZE of 4:1 data in CG and hold it (CG_BG_PID).
-hold()
-{
-	local ready=$TMPDIR/ready.$3
 
-	rm -f "$ready"
-	cg_run_bg "$1" "$PATTERN" --size "$2" --kind 4to1 --seed "$3" \
-		--ready "$ready" --hold 0 --verify --quiet
-	wait_for 120 _ready_or_dead "$ready" "$CG_BG_PID"
-	[ -e "$ready" ] || fail "pattern in $1 died"
-	rm -f "$ready"	# it would pin the cgroup once removed
-}
-
-verify()
-{
-	kill -USR1 "$1"
-	wait "$1" || fail "pattern $1 failed verification"
-}
 
 case_nested()
 {
@@ -52,9 +34,9 @@ case_nested()
 	for cg in "$aa" "$bb" "$c"; do
 		cg_write "$cg" memory.max 12M
 	done
-	hold "$c" 32M 1; pc=$CG_BG_PID
-	hold "$bb" 32M 2; pb=$CG_BG_PID
-	hold "$aa" 32M 3; pa=$CG_BG_PID
+	hold "$c" 32M 4to1 1 --quiet; pc=$CG_BG_PID
+	hold "$bb" 32M 4to1 2 --quiet; pb=$CG_BG_PID
+	hold "$aa" 32M 4to1 3 --quiet; pa=$CG_BG_PID
 	sc=$(mz_cg_field "$c" stored_pages)
 	sbb=$(mz_cg_field "$bb" stored_pages)
 	before_a=$(mz_cg_field "$a" stored_pages)

@@ -12,8 +12,8 @@ set -euo pipefail
 . "$(dirname "$0")/lib/ktap.sh"
 . "$(dirname "$0")/lib/cgroup.sh"
 . "$(dirname "$0")/lib/mzswap.sh"
+. "$(dirname "$0")/lib/workload.sh"
 
-PATTERN=$MZ_REPO/tests/pattern
 FAULTS=$MZ_DEBUGFS/faults
 
 # fault NAME TIMES [PROBABILITY [INTERVAL]]: arm (TIMES 0: disarm) a point.
@@ -24,31 +24,8 @@ fault()
 	echo "$2" >"$FAULTS/$1/times"
 }
 
-hold()
-{
-	local ready=$TMPDIR/ready.$4
 
-	rm -f "$ready"
-	cg_run_bg "$1" "$PATTERN" --size "$2" --kind "$3" --seed "$4" \
-		--ready "$ready" --hold 0 --verify --quiet
-	wait_for 300 _ready_or_dead "$ready" "$CG_BG_PID"
-	[ -e "$ready" ] || fail "pattern in $1 died"
-	rm -f "$ready"	# it would pin the cgroup once removed
-}
 
-_ready_or_dead()
-{
-	[ -e "$1" ] || ! kill -0 "$2" 2>/dev/null
-}
-
-# verify_rc PID: let the held pattern verify; its exit status in VERIFY_RC
-# (not printed: only the shell that started it can wait for it).
-verify_rc()
-{
-	VERIFY_RC=0
-	kill -USR1 "$1"
-	wait "$1" || VERIFY_RC=$?
-}
 
 case_store_faults()
 {
@@ -60,7 +37,7 @@ case_store_faults()
 	fault entry_alloc -1 30
 	fault pool_alloc -1 30
 	fault compress -1 30
-	hold "$cg" 64M 4to1 1
+	hold "$cg" 64M 4to1 1 --quiet
 	for name in entry_alloc pool_alloc compress; do
 		echo "$name: injected $(<"$FAULTS/$name/injected")"
 		check_gt "$(<"$FAULTS/$name/injected")" 0 "$name injected"
@@ -86,7 +63,7 @@ case_decompress()
 	mz_swapon shrinker_enabled=N
 	cg=$(cg_create decomp)
 	cg_write "$cg" memory.max 24M
-	hold "$cg" 48M 4to1 2
+	hold "$cg" 48M 4to1 2 --quiet
 	stored=$(mz_counter stored_pages)
 	same=$(mz_counter same_filled_pages)
 
@@ -120,7 +97,7 @@ case_transient_decompress()
 	mz_swapon shrinker_enabled=N
 	cg=$(cg_create transient)
 	cg_write "$cg" memory.max 24M
-	hold "$cg" 48M 4to1 3
+	hold "$cg" 48M 4to1 3 --quiet
 	fault decompress 20 100 7
 	verify_rc "$CG_BG_PID"
 	check_eq "$VERIFY_RC" 0 "pattern verified"
@@ -135,7 +112,7 @@ case_backing_write()
 	mz_swapon shrinker_enabled=N
 	cg=$(cg_create bwrite)
 	cg_write "$cg" memory.max 24M
-	hold "$cg" 48M 4to1 4
+	hold "$cg" 48M 4to1 4 --quiet
 	stored=$(mz_counter stored_pages)
 	fault backing_write -1
 	echo 100 >"$MZ_DEBUGFS/writeback"
@@ -154,7 +131,7 @@ case_backing_write()
 	echo N >/sys/module/mzswap/parameters/enabled
 	inj=$(<"$FAULTS/backing_write/injected")
 	fault backing_write 50 100 3
-	hold "$cg" 48M 4to1 5
+	hold "$cg" 48M 4to1 5 --quiet
 	check_eq "$(($(<"$FAULTS/backing_write/injected") - inj))" 50 "injected"
 	fault backing_write 0
 	verify_rc "$CG_BG_PID"
@@ -168,7 +145,7 @@ case_backing_read()
 	mz_swapon shrinker_enabled=N
 	cg=$(cg_create bread)
 	cg_write "$cg" memory.max 24M
-	hold "$cg" 48M 4to1 6
+	hold "$cg" 48M 4to1 6 --quiet
 	echo 5000 >"$MZ_DEBUGFS/writeback"
 	check_gt "$(mz_counter written_back_pages)" 1000 "written_back_pages"
 	fault backing_read -1

@@ -1,19 +1,56 @@
 # SPDX-License-Identifier: GPL-2.0
 # shellcheck shell=bash
 #
-# Cgroup churn for the removal tests (tests/40-memcg.sh, 50-reparent.sh):
-# cgroups created, filled, emptied of their owners and removed in batches,
-# and the wait for removed cgroups to be freed. Sourced, never run; needs
-# cgroup.sh and PATTERN.
+# Workloads for the test files: the pattern program held in a cgroup, and
+# cgroup churn for the removal tests. Sourced, never run; needs cgroup.sh.
 #
+#   hold CG SIZE KIND SEED [PATTERN ARGS...]
+#                         fill SIZE of KIND in CG and hold it; its PID in
+#                         CG_BG_PID; fails if the program dies first
+#   verify PID            let a held program verify; fail on any mismatch
+#   verify_rc PID         the same, its exit status left in VERIFY_RC
 #   churn_batch PREFIX FIRST N SIZE LIMIT PARK [nested]
-#   verify_batch
+#   verify_batch          verify the owners churn_batch left
 #   dying                 the root's nr_dying_descendants
 #   wait_dying_zero       swapoff and drop_caches done: wait for 0 (30 s)
+
+PATTERN=${PATTERN:-$MZ_REPO/tests/pattern}
 
 _ready_or_dead()
 {
 	[ -e "$1" ] || ! kill -0 "$2" 2>/dev/null
+}
+
+hold()
+{
+	local cg=$1 size=$2 kind=$3 seed=$4 ready
+
+	shift 4
+	ready=$TMPDIR/ready.$seed
+	rm -f "$ready"
+	cg_run_bg "$cg" "$PATTERN" --size "$size" --kind "$kind" --seed "$seed" \
+		--ready "$ready" --hold 0 --verify "$@"
+	wait_for 300 _ready_or_dead "$ready" "$CG_BG_PID"
+	if [ ! -e "$ready" ]; then
+		echo "memory.events: $(tr '\n' ' ' <"$(cg_path "$cg")/memory.events")"
+		fail "the pattern in $cg died before it filled $size"
+	fi
+	# A file the owner created is charged to its cgroup (a tmpfs inode)
+	# and would keep the cgroup dying once removed.
+	rm -f "$ready"
+}
+
+verify()
+{
+	kill -USR1 "$1"
+	wait "$1" || fail "pattern $1 failed verification"
+}
+
+verify_rc()
+{
+	VERIFY_RC=0
+	kill -USR1 "$1"
+	wait "$1" || VERIFY_RC=$?
 }
 
 # churn_batch PREFIX FIRST N SIZE LIMIT PARK [PARENT_TOO]: create N cgroups
@@ -67,8 +104,7 @@ verify_batch()
 	local pid
 
 	for pid in "${BATCH_PIDS[@]}"; do
-		kill -USR1 "$pid"
-		wait "$pid" || fail "pattern $pid failed verification"
+		verify "$pid"
 	done
 	BATCH_PIDS=()
 }
