@@ -9,6 +9,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib/ktap.sh"
 . "$(dirname "$0")/lib/cgroup.sh"
 . "$(dirname "$0")/lib/mzswap.sh"
+. "$(dirname "$0")/lib/workload.sh"
 . "$(dirname "$0")/lib/races.sh"
 
 races_main

@@ -2,7 +2,8 @@
 # shellcheck shell=bash
 #
 # The writeback race scenarios (issue 3), shared by tests/30-races.sh and
-# tests/31-races-slub.sh (the same under slub_debug). Sourced, never run.
+# tests/31-races-slub.sh (the same under slub_debug). Sourced, never run;
+# needs cgroup.sh, mzswap.sh and workload.sh.
 #
 # For MZ_RACE_SECS (default 60) seconds, cgroups under memory pressure
 # store, reload, rewrite (invalidate) and verify patterns in a loop while
@@ -85,12 +86,12 @@ race_swapoff()
 {
 	local cg wb rc=0
 
+	# Room for the payloads, charged to the cgroup (more of it under
+	# slub_debug, which adds its metadata to every object).
 	mz_swapon shrinker_enabled=N
 	cg=$(cg_create off)
-	cg_write "$cg" memory.max 32M
-	cg_run_bg "$cg" "$MZ_REPO/tests/pattern" --size 96M --kind 4to1 \
-		--seed 300 --ready "$TMPDIR/ready" --hold 0 --verify
-	wait_for 120 test -e "$TMPDIR/ready"
+	cg_write "$cg" memory.max 48M
+	hold "$cg" 96M 4to1 300
 	cg_write "$cg" memory.max max
 	( while :; do echo 16 >"$MZ_DEBUGFS/writeback" || break; done ) &
 	wb=$!
