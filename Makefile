@@ -6,6 +6,7 @@
 #   make check           set up what is missing, then run the VM test suite
 #   make demo            set up what is missing, then show mzswap in a VM
 #   make bench           benchmarks against zswap, zram and disk swap
+#   make bench-reparent  reparenting pass duration as the cache grows 10x
 #   make sparse          build with C=1 (sparse)
 #   make checkpatch      checkpatch.pl --strict over module/ and include/
 #   make modules_install install into /lib/modules/$(KVER)/extra + depmod
@@ -21,7 +22,8 @@ CHECKPATCH ?= $(CURDIR)/.cache/linux-source/scripts/checkpatch.pl
 
 export KVER KDIR
 
-.PHONY: all modules clean modules_install check demo bench soak sparse \
+.PHONY: all modules clean modules_install check demo bench bench-reparent \
+	soak sparse \
 	checkpatch setup
 
 all: modules
@@ -49,6 +51,9 @@ demo: setup
 
 bench: setup
 	@scripts/bench.sh
+
+bench-reparent: setup
+	@scripts/bench-reparent.sh
 
 soak: setup
 	@tests/run.sh --soak
