@@ -2,13 +2,24 @@
 # SPDX-License-Identifier: GPL-2.0
 """bench-report.py RAW PREFIX: turn bench-guest.sh's lines into PREFIX.md
 (markdown tables, ratios against in-kernel zswap and the disk) and
-PREFIX.png (gnuplot: wall time per setup and data kind)."""
+PREFIX.png (gnuplot: wall time per setup and workload; store and load p50
+against pool size; worker step and shrinker call against cgroups).
+
+RAW holds one fact per line:
+  kernel K cpus N mem_mb N size S limit L ...   the boot
+  run SETUP LABEL key value...                   one workload run
+  lat SETUP LABEL OP US N                        N calls of OP took US us
+  pool SETUP PAGES stored N                      a pool-growth step
+  cgroups N stored N                             a cgroup-growth step
+  meta SETUP stored N entry_bytes N ...          metadata of a full pool
+"""
 import subprocess
 import sys
 from collections import defaultdict
 
 raw, prefix = sys.argv[1], sys.argv[2]
-runs, lat, head, meta = {}, defaultdict(lambda: defaultdict(int)), {}, {}
+runs, head, meta, pools, cgsteps = {}, {}, {}, [], []
+lat = defaultdict(lambda: defaultdict(int))
 for line in open(raw):
     w = line.split()
     if not w:
@@ -16,13 +27,15 @@ for line in open(raw):
     if w[0] == "kernel":
         head = dict(zip(w[0::2], w[1::2]))
     elif w[0] == "run":
-        setup, kind = w[1], w[2]
-        runs[setup, kind] = {k: int(v) for k, v in zip(w[3::2], w[4::2])}
+        runs[w[1], w[2]] = {k: int(v) for k, v in zip(w[3::2], w[4::2])}
     elif w[0] == "lat":
-        setup, kind, op, us, n = w[1], w[2], w[3], int(w[4]), int(w[5])
-        lat[setup, kind, op][us] += n
+        lat[w[1], w[2], w[3]][int(w[4])] += int(w[5])
+    elif w[0] == "pool":
+        pools.append((w[1], int(w[2]), int(w[4])))
+    elif w[0] == "cgroups":
+        cgsteps.append(int(w[1]))
     elif w[0] == "meta":
-        meta = dict(zip(w[1::2], w[2::2]))
+        meta[w[1]] = {k: int(v) for k, v in zip(w[2::2], w[3::2])}
 
 
 def pct(hist, p):
@@ -45,79 +58,184 @@ def ratio(a, b):
     return "—" if not a or not b else f"{a / b:.2f}"
 
 
-setups = ["zswap", "mzswap", "zram", "disk"]
-kinds = [k for k in ["2to1", "4to1", "incompressible"]
-         if any((s, k) in runs for s in setups)]
-md = [f"# mzswap benchmark",
-      "",
+def p50(setup, label, op):
+    return pct(lat[setup, label, op], 50)
+
+
+setups = [s for s in ["zswap", "zswap-cap", "mzswap", "mzswap-async",
+                      "zram", "disk"]
+          if any(k[0] == s for k in runs)]
+labels = []
+for (_, label) in runs:
+    if label not in labels:
+        labels.append(label)
+
+md = ["# mzswap benchmark", "",
       f"Kernel {head.get('kernel', '?')}, {head.get('cpus', '?')} vCPUs, "
-      f"{head.get('mem_mb', '?')} MiB guest under QEMU TCG, one boot. "
-      f"Workload: tests/pattern writes then re-reads {head.get('size', '?')} "
-      f"in a cgroup with memory.max={head.get('limit', '?')}. "
+      f"{head.get('mem_mb', '?')} MiB guest under QEMU TCG, one boot; "
+      "transparent huge pages off (every setup swaps 4 KiB pages); lz4. "
+      "zswap-cap is zswap with memory.zswap.max at half of memory.max. "
       "Latencies are bpftrace kprobe/kretprobe times of each setup's own "
-      "entry points (inflated by TCG and the probes: compare ratios).",
-      ""]
-for kind in kinds:
-    md += [f"## {kind}", "",
-           "| setup | outcome | wall s | major faults | pswpin | pswpout | "
-           "stored pages (held) | pool MiB | bytes/page | written back | "
+      "entry points (zswap_frontswap_store/load, mz_rw_page, zram_rw_page, "
+      "swap_writepage/readpage), inflated by TCG and the probes: compare "
+      "ratios. Density is stored bytes over the memory the pool takes.", ""]
+for label in labels:
+    if label == "multi":
+        md += [f"## {head.get('multi', '?')} cgroups at once, "
+               f"{head.get('multi_size', '?')} each in memory.max="
+               f"{head.get('multi_limit', '?')}, 2:1", ""]
+    else:
+        md += [f"## one cgroup, {head.get('size', '?')} in memory.max="
+               f"{head.get('limit', '?')}, {label}", ""]
+    md += ["| setup | outcome | wall s | major faults | pswpin | pswpout | "
+           "stored pages (held) | pool MiB | density | written back | "
            "store p50/p99 us | load p50/p99 us |",
            "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for s in setups:
-        r = runs.get((s, kind))
+        r = runs.get((s, label))
         if not r:
             continue
         out = "OOM-killed" if r["oom_kill"] else ("ok" if r["rc"] == 0
                                                   else f"rc {r['rc']}")
-        st, ld = lat[s, kind, "store"], lat[s, kind, "load"]
-        bpp = (r["pool_bytes"] // r["stored_pages"]
-               if r["stored_pages"] and r["pool_bytes"] else None)
+        st, ld = lat[s, label, "store"], lat[s, label, "load"]
+        dens = (f"{r['stored_pages'] * 4096 / r['pool_bytes']:.2f}"
+                if r["stored_pages"] and r["pool_bytes"] else "—")
         md.append(f"| {s} | {out} | {r['wall_ms'] / 1000:.1f} | "
                   f"{r['pgmajfault']} | {r['pswpin']} | {r['pswpout']} | "
                   f"{r['stored_pages']} | {r['pool_bytes'] / 2**20:.1f} | "
-                  f"{fmt(bpp)} | {r['written_back']} | "
+                  f"{dens} | {r['written_back']} | "
                   f"{fmt(pct(st, 50))}/{fmt(pct(st, 99))} | "
                   f"{fmt(pct(ld, 50))}/{fmt(pct(ld, 99))} |")
-    mz, zs, dk = (runs.get((s, kind)) for s in ("mzswap", "zswap", "disk"))
-    if mz:
-        md += ["",
-               "Ratios mzswap/zswap: store p50 "
-               f"{ratio(pct(lat['mzswap', kind, 'store'], 50), pct(lat['zswap', kind, 'store'], 50))}"
-               ", load p50 "
-               f"{ratio(pct(lat['mzswap', kind, 'load'], 50), pct(lat['zswap', kind, 'load'], 50))}"
-               ", wall "
-               + (ratio(mz['wall_ms'], zs['wall_ms']) if zs and not zs['oom_kill']
-                  else "— (zswap OOM-killed)")
-               + f"; mzswap/disk wall {ratio(mz['wall_ms'], dk['wall_ms']) if dk else '—'}."]
+    for mzs in ("mzswap", "mzswap-async"):
+        mz = runs.get((mzs, label))
+        if not mz:
+            continue
+        parts = []
+        for ref in ("zswap", "zswap-cap"):
+            zs = runs.get((ref, label))
+            if not zs:
+                continue
+            wall = (ratio(mz["wall_ms"], zs["wall_ms"])
+                    if not zs["oom_kill"] and not zs["rc"]
+                    else f"— ({ref} OOM-killed)")
+            parts.append(f"{mzs}/{ref}: store p50 "
+                         f"{ratio(p50(mzs, label, 'store'), p50(ref, label, 'store'))}"
+                         f", load p50 "
+                         f"{ratio(p50(mzs, label, 'load'), p50(ref, label, 'load'))}"
+                         f", wall {wall}")
+        dk = runs.get(("disk", label))
+        if dk:
+            parts.append(f"{mzs}/disk wall "
+                         f"{ratio(mz['wall_ms'], dk['wall_ms'])}")
+        md += ["", "Ratios: " + "; ".join(parts) + "."]
     md.append("")
-if meta:
-    md += ["## Metadata", "",
-           f"Entry object size: mzswap_entry {meta.get('mzswap_entry', '?')} B "
-           f"(plus 8 B of memcg charge pointer, as it is SLAB_ACCOUNT), "
-           f"zswap 6.1's zswap_entry {meta.get('zswap_entry', '?')} B.", ""]
+
+if pools:
+    md += ["## Store and load p50 as the pool grows", "",
+           "A pattern of that many 4:1 pages in an unlimited cgroup, pushed "
+           "into the pool with memory.reclaim (the stores), then read back "
+           "(the loads). No writeback (mzswap's shrinker off, pool limits "
+           "high).", "",
+           "| entries | zswap store p50/p99 | mzswap store p50/p99 | "
+           "zswap load p50/p99 | mzswap load p50/p99 | store ratio | "
+           "load ratio |", "|---|---|---|---|---|---|---|"]
+    for pages in sorted({p for _, p, _ in pools}):
+        zs, mz = f"pool{pages}", f"pool{pages}"
+        h = {(s, op): lat[s, f"pool{pages}", op]
+             for s in ("zswap", "mzswap") for op in ("store", "load")}
+        md.append(f"| {pages} | "
+                  f"{fmt(pct(h['zswap', 'store'], 50))}/{fmt(pct(h['zswap', 'store'], 99))} | "
+                  f"{fmt(pct(h['mzswap', 'store'], 50))}/{fmt(pct(h['mzswap', 'store'], 99))} | "
+                  f"{fmt(pct(h['zswap', 'load'], 50))}/{fmt(pct(h['zswap', 'load'], 99))} | "
+                  f"{fmt(pct(h['mzswap', 'load'], 50))}/{fmt(pct(h['mzswap', 'load'], 99))} | "
+                  f"{ratio(pct(h['mzswap', 'store'], 50), pct(h['zswap', 'store'], 50))} | "
+                  f"{ratio(pct(h['mzswap', 'load'], 50), pct(h['zswap', 'load'], 50))} |")
+    md.append("")
+
+if "mzswap" in meta and "zswap" in meta:
+    mz, zs = meta["mzswap"], meta["zswap"]
+    # Both pools filled the same way: zswap's node delta is the swap
+    # cache's, which mzswap's delta holds as well.
+    idx = max(0, mz["node_bytes"] - zs["node_bytes"]) / mz["stored"]
+    mzb = mz["entry_bytes"] + mz["objcg_bytes"] + mz["handle_bytes"] + idx
+    zsb = zs["entry_bytes"] + zs["objcg_bytes"] + zs["handle_bytes"]
+    md += ["## Metadata per stored page", "",
+           f"Measured with {mz['stored']} entries (mzswap) and "
+           f"{zs['stored']} (zswap) in the pool.", "",
+           "| | entry object | memcg pointer | pool handle | index | total |",
+           "|---|---|---|---|---|---|",
+           f"| zswap 6.1 | {zs['entry_bytes']} (rb-tree node inside) | "
+           f"{zs['objcg_bytes']} (objcg inside the entry) | "
+           f"{zs['handle_bytes']} | 0 | {zsb:.1f} |",
+           f"| mzswap | {mz['entry_bytes']} (LRU, record, owner inside) | "
+           f"{mz['objcg_bytes']} (SLAB_ACCOUNT vector) | "
+           f"{mz['handle_bytes']} | {idx:.1f} (xarray) | {mzb:.1f} |",
+           "", f"Ratio mzswap/zswap: {mzb / zsb:.2f}.", ""]
+
+if cgsteps:
+    md += ["## Worker step and shrinker call as cgroups grow", "",
+           "Each cgroup holds 64 pages in mzswap. A worker step: the "
+           "round-robin cursor's move to the next cgroup plus that cgroup's "
+           "writeback of one entry. Shrinker calls: memory.reclaim of ten "
+           "of the cgroups.", "",
+           "| cgroups | worker steps | step p50/p99 us | count calls | "
+           "count p50 us | scan calls | scan p50/p99 us |",
+           "|---|---|---|---|---|---|---|"]
+    for n in cgsteps:
+        lab = f"cg{n}"
+        st, co, sc = (lat["mzswap", lab, op] for op in ("step", "count",
+                                                          "scan"))
+        md.append(f"| {n} | {sum(st.values())} | "
+                  f"{fmt(pct(st, 50))}/{fmt(pct(st, 99))} | "
+                  f"{sum(co.values())} | {fmt(pct(co, 50))} | "
+                  f"{sum(sc.values())} | "
+                  f"{fmt(pct(sc, 50))}/{fmt(pct(sc, 99))} |")
+    md.append("")
 open(prefix + ".md", "w").write("\n".join(md) + "\n")
 
-# Plot: wall time per setup, one bar group per data kind.
-dat = prefix + ".dat"
-with open(dat, "w") as f:
-    f.write("kind " + " ".join(setups) + "\n")
-    for kind in kinds:
+# Plots: wall per setup and workload; p50 against pool size (log x).
+with open(prefix + ".wall.dat", "w") as f:
+    f.write("workload " + " ".join(setups) + "\n")
+    for label in labels:
         vals = []
         for s in setups:
-            r = runs.get((s, kind))
-            vals.append("NaN" if not r or r["oom_kill"] or r["rc"]
+            r = runs.get((s, label))
+            vals.append("0" if not r or r["oom_kill"] or r["rc"]
                         else f"{r['wall_ms'] / 1000:.2f}")
-        f.write(kind + " " + " ".join(vals) + "\n")
-gp = f"""set terminal png size 900,500
-set output '{prefix}.png'
-set title 'wall time, write + re-read under memory.max (missing bar: OOM-killed)'
+        f.write(label + " " + " ".join(vals) + "\n")
+with open(prefix + ".pool.dat", "w") as f:
+    for pages in sorted({p for _, p, _ in pools}):
+        v = [pct(lat[s, f"pool{pages}", op], 50)
+             for s in ("zswap", "mzswap") for op in ("store", "load")]
+        f.write(f"{pages} " + " ".join("NaN" if x is None else str(x)
+                                       for x in v) + "\n")
+plots = []
+if labels:
+    cols = ", ".join(f"'' using {i + 2} title '{s}'" if i else
+                     f"'{prefix}.wall.dat' using 2:xtic(1) title '{s}'"
+                     for i, s in enumerate(setups))
+    plots.append(f"""set title 'wall time, write + re-read (0: OOM-killed)'
 set style data histograms
 set style fill solid 0.8 border -1
 set ylabel 'seconds (TCG)'
-set key top left
-plot '{dat}' using 2:xtic(1) title 'zswap', '' using 3 title 'mzswap', \\
-     '' using 4 title 'zram', '' using 5 title 'disk'
-"""
+set key top left autotitle columnhead
+plot {cols}
+""")
+if pools:
+    plots.append(f"""set title 'p50 latency against pool entries'
+set style data linespoints
+set logscale x 2
+set xlabel 'entries in the pool'
+set ylabel 'us (TCG)'
+set key top left noautotitle
+plot '{prefix}.pool.dat' using 1:2 title 'zswap store', \\
+     '' using 1:3 title 'zswap load', '' using 1:4 title 'mzswap store', \\
+     '' using 1:5 title 'mzswap load'
+""")
+gp = (f"set terminal png size 1000,{450 * max(1, len(plots))}\n"
+      f"set output '{prefix}.png'\n"
+      f"set multiplot layout {max(1, len(plots))},1\n" +
+      "unset logscale; unset xlabel\n".join(plots) + "unset multiplot\n")
 try:
     subprocess.run(["gnuplot"], input=gp, text=True, check=True)
 except (OSError, subprocess.CalledProcessError) as e:

@@ -15,7 +15,7 @@ out=$repo/results
 mkdir -p "$out"
 stamp=$(date -u +%Y%m%d-%H%M)
 raw=$out/bench-$stamp.raw
-scripts/vm.sh -m 1G -c 2 -d zswapdisk:2G -d mzdisk:2G -d diskonly:2G \
+scripts/vm.sh -m 3G -c 2 -d zswapdisk:2G -d mzdisk:2G -d diskonly:2G \
 	-t 1500 -e MZ_BENCH_OUT="$raw" -- bash "$repo/scripts/bench-guest.sh"
 python3 "$repo/scripts/bench-report.py" "$raw" "$out/bench-$stamp"
 ln -sfn "bench-$stamp.md" "$out/latest.md"
