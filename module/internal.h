@@ -117,6 +117,7 @@ extern unsigned int mz_accept_threshold_percent;
 extern bool mz_same_filled_pages_enabled;
 extern unsigned int mz_max_compressed_percent;
 extern bool mz_shrinker_enabled;
+extern bool mz_synchronous_io;
 extern unsigned int mz_reparent_period_ms;
 
 /* mzswap's own workqueue: shrink worker, reparenting, compressor release. */
@@ -359,7 +360,23 @@ typedef void (*mz_bio_done_t)(struct page *page, int err);
 
 int mz_backing_rw(struct page *page, u32 slot, bool write, struct bio *parent,
 		  mz_bio_done_t done);
-int mz_writeback_entry(struct mz_entry *e, u32 slot);
+/* Entries written back together: one device round trip per batch. */
+#define MZ_WB_BATCH	16
+
+/*
+ * An entry isolated from the LRU for writeback (->e, ->slot, set by the
+ * caller of mz_writeback_batch()); ->bio is set while the entry is pinned
+ * (reference and slot bit lock held) and its write is in flight.
+ */
+struct mz_wb_item {
+	struct mz_entry *e;	/* not yet known to be alive (lru.c, rule 1) */
+	struct bio *bio;	/* the write, holding the decompressed page */
+	u32 slot;		/* copied while @e was known to be alive */
+	int err;
+};
+
+int mz_writeback_batch(struct mz_wb_item *it, unsigned int nr,
+		       unsigned long *written);
 int mz_entry_load(struct mz_entry *e, struct page *page);
 void mz_slot_lock(u32 slot);
 void mz_slot_unlock(u32 slot);

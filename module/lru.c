@@ -53,21 +53,43 @@ struct mz_lru_walk {
 	unsigned long *nr_to_walk;
 	unsigned long nr_to_write;
 	unsigned long written;
+	unsigned int nr;		/* isolated, waiting in batch[] */
 	int err;
+	struct mz_wb_item batch[MZ_WB_BATCH];
 };
+
+/* Write back what the walk isolated. Called without the list's lock. */
+static void mz_lru_flush(struct mz_lru_walk *walk)
+{
+	int err;
+
+	if (!walk->nr)
+		return;
+	err = mz_writeback_batch(walk->batch, walk->nr, &walk->written);
+	walk->nr = 0;
+	if (err) {
+		walk->err = err;
+		/* Out of memory: stop. */
+		if (err == -ENOMEM)
+			*walk->nr_to_walk = 0;
+	}
+}
 
 /*
  * Called by list_lru_walk_one() with @lock, the lock of @l, held.
  *
- * Lifetime rules once @lock is dropped below:
+ * Isolated entries wait in the walk's batch; a full batch is written back
+ * with @lock dropped, the rest after the walk. Lifetime rules from the
+ * moment an entry is isolated:
  *  1. Isolation took the entry off the LRU, but an invalidation, a new
  *     store to the slot, or a reset can still erase and free it: the
  *     entry is not ours. Only its slot is copied out here, and the entry
- *     is not dereferenced again until mz_writeback_entry() finds the same
+ *     is not dereferenced again until mz_writeback_batch() finds the same
  *     pointer in the tree under the tree lock and takes a reference.
- *  2. If the writeback fails, mz_writeback_entry() puts the entry back on
+ *  2. If the writeback fails, mz_writeback_batch() puts the entry back on
  *     the LRU, provided it is still in the tree (under the tree lock).
- *  3. The list may have changed meanwhile: tell the walker to restart.
+ *  3. Once @lock was dropped the list may have changed: tell the walker
+ *     to restart.
  */
 static enum lru_status mz_lru_isolate(struct list_head *item,
 				      struct list_lru_one *l,
@@ -76,8 +98,6 @@ static enum lru_status mz_lru_isolate(struct list_head *item,
 {
 	struct mz_entry *e = container_of(item, struct mz_entry, lru);
 	struct mz_lru_walk *walk = arg;
-	u32 slot;
-	int err;
 
 	if (READ_ONCE(e->referenced)) {
 		WRITE_ONCE(e->referenced, 0);
@@ -85,20 +105,17 @@ static enum lru_status mz_lru_isolate(struct list_head *item,
 	}
 
 	list_lru_isolate(l, item);
-	slot = e->slot;
+	walk->batch[walk->nr].e = e;
+	walk->batch[walk->nr].slot = e->slot;
+	walk->nr++;
+	/* Enough isolated to write the rest: stop the walk. */
+	if (walk->written + walk->nr >= walk->nr_to_write)
+		*walk->nr_to_walk = 0;
+	if (walk->nr < MZ_WB_BATCH)
+		return LRU_REMOVED;
+
 	spin_unlock(lock);
-
-	err = mz_writeback_entry(e, slot);
-	if (!err) {
-		if (++walk->written == walk->nr_to_write)
-			*walk->nr_to_walk = 0;
-	} else {
-		walk->err = err;
-		/* The device is going away, or out of memory: stop. */
-		if (err == -ESHUTDOWN || err == -ENOMEM)
-			*walk->nr_to_walk = 0;
-	}
-
+	mz_lru_flush(walk);
 	spin_lock(lock);
 	return LRU_REMOVED_RETRY;
 }
@@ -128,6 +145,7 @@ unsigned long mz_lru_shrink(int nid, struct mem_cgroup *memcg,
 		return 0;
 
 	list_lru_walk_one(&mz_lru, nid, memcg, mz_lru_isolate, &walk, &nr);
+	mz_lru_flush(&walk);
 	*freed += walk.written;
 	return nr_to_scan - nr;
 }

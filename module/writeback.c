@@ -8,13 +8,18 @@
  * before the entry leaves the tree, and no two writes of one slot may be
  * in flight to the backing device at once, or an older one could land
  * last. The slot bit lock (mz_dev.slot_busy) gives the second; the order
- * of operations in mz_writeback_entry() the first:
+ * of operations in mz_writeback_batch() the first:
  *
  *  1. Take the slot bit lock (trylock: reclaim does not wait).
  *  2. Find the entry in the tree by pointer, take a reference.
- *  3. Decompress and write it to the backing device, waiting.
+ *  3. Decompress and write it to the backing device, waiting (a batch's
+ *     writes are submitted together and waited for together).
  *  4. Erase it from the tree only if it is still the slot's entry.
  *  5. Drop the bit lock.
+ *
+ * A batch holds several bit locks across its writes. They are all taken
+ * with trylock, and nothing the writes wait for needs one, so holding
+ * many is no deadlock; a store to one of those slots just waits longer.
  *
  * Against each concurrent operation on the slot:
  *  - a load during 3 finds the entry in the tree and decompresses it from
@@ -227,20 +232,25 @@ static u64 mz_entry_count_writeback(struct mz_entry *e)
 	return id;
 }
 
-/**
- * mz_writeback_entry - write the entry @e of @slot back to the backing device
- * @e: the entry, as isolated from the LRU: not yet known to be alive
- * @slot: its slot, copied while it was known to be alive
- *
- * @e came off the LRU and may be freed already: it is only compared with the
- * tree's entry until a reference is taken (lru.c, rule 1). On failure the
- * entry, if still held, goes back on the LRU. The caller is on the
- * writeback side (mz_writeback_begin()).
- */
-int mz_writeback_entry(struct mz_entry *e, u32 slot)
+/* The writes of one batch in flight. */
+struct mz_wb_wait {
+	atomic_t pending;	/* writes in flight, plus one for the waiter */
+	struct completion done;
+};
+
+static void mz_wb_end_io(struct bio *bio)
 {
+	struct mz_wb_wait *wait = bio->bi_private;
+
+	if (atomic_dec_and_test(&wait->pending))
+		complete(&wait->done);
+}
+
+/* Steps 1 to 3 up to the submission; on failure nothing is held. */
+static int mz_wb_prepare(struct mz_wb_item *it, struct mz_wb_wait *wait)
+{
+	struct mz_entry *e = it->e;
 	struct page *page;
-	u64 owner_id = 0;
 	int err;
 
 	page = alloc_page(GFP_NOIO | __GFP_NOWARN);
@@ -250,7 +260,7 @@ int mz_writeback_entry(struct mz_entry *e, u32 slot)
 	}
 
 	/* 1 */
-	if (!mz_slot_trylock(slot)) {
+	if (!mz_slot_trylock(it->slot)) {
 		mz_stat_inc(MZ_STAT_writeback_skip_busy);
 		err = -EBUSY;
 		goto free_page;
@@ -258,9 +268,9 @@ int mz_writeback_entry(struct mz_entry *e, u32 slot)
 
 	/* 2 */
 	xa_lock(&mz_dev.tree);
-	if (xa_load(&mz_dev.tree, slot) != e) {
+	if (xa_load(&mz_dev.tree, it->slot) != e) {
 		xa_unlock(&mz_dev.tree);
-		mz_slot_unlock(slot);
+		mz_slot_unlock(it->slot);
 		__free_page(page);
 		return -ENOENT;	/* gone: nothing to put back */
 	}
@@ -269,11 +279,49 @@ int mz_writeback_entry(struct mz_entry *e, u32 slot)
 
 	/* 3: @e is pinned; the slot's other writers wait for the bit lock. */
 	err = mz_entry_decompress(e, page);
-	if (!err)
-		err = mz_backing_rw(page, slot, true, NULL, NULL);
+	if (!err && mz_should_fail(MZ_FAULT_backing_write)) {
+		mz_stat_inc(MZ_STAT_backing_io_errors);
+		err = -EIO;
+	}
 	if (err) {
 		mz_stat_inc(MZ_STAT_writeback_fail);
-		mz_tree_lru_putback(e, slot);
+		mz_tree_lru_putback(e, it->slot);
+		trace_mzswap_writeback(it->slot, 0, err);
+		mz_entry_put(e);
+		mz_slot_unlock(it->slot);
+		__free_page(page);
+		return err;
+	}
+	it->bio = bio_alloc(mz_dev.backing, 1, REQ_OP_WRITE | REQ_SYNC,
+			    GFP_NOIO);
+	it->bio->bi_iter.bi_sector =
+		(sector_t)it->slot << MZ_SECTORS_PER_PAGE_SHIFT;
+	__bio_add_page(it->bio, page, PAGE_SIZE, 0);
+	it->bio->bi_private = wait;
+	it->bio->bi_end_io = mz_wb_end_io;
+	return 0;
+
+free_page:
+	__free_page(page);
+putback:
+	mz_tree_lru_putback(e, it->slot);
+	return err;
+}
+
+/* Steps 4 and 5, once the batch's writes completed. */
+static int mz_wb_finish(struct mz_wb_item *it)
+{
+	struct page *page = bio_first_page_all(it->bio);
+	struct mz_entry *e = it->e;
+	u64 owner_id = 0;
+	int err;
+
+	err = blk_status_to_errno(it->bio->bi_status);
+	bio_put(it->bio);
+	if (err) {
+		mz_stat_inc(MZ_STAT_backing_io_errors);
+		mz_stat_inc(MZ_STAT_writeback_fail);
+		mz_tree_lru_putback(e, it->slot);
 		goto unlock;
 	}
 
@@ -283,15 +331,67 @@ int mz_writeback_entry(struct mz_entry *e, u32 slot)
 		mz_stat_inc(MZ_STAT_written_back_pages);
 unlock:
 	/* 5 */
-	trace_mzswap_writeback(slot, owner_id, err);
+	trace_mzswap_writeback(it->slot, owner_id, err);
 	mz_entry_put(e);
-	mz_slot_unlock(slot);
+	mz_slot_unlock(it->slot);
 	__free_page(page);
 	return err;
+}
 
-free_page:
-	__free_page(page);
-putback:
-	mz_tree_lru_putback(e, slot);
-	return err;
+/**
+ * mz_writeback_batch - write entries back to the backing device together
+ * @it: the entries and their slots (->e, ->slot), as isolated from the LRU
+ * @nr: how many
+ * @written: incremented by the number written back
+ *
+ * The entries came off the LRU and may be freed already: each is only
+ * compared with the tree's entry until a reference is taken (lru.c, rule
+ * 1). Their writes are submitted under one plug and waited for together,
+ * so a batch costs about one device round trip, not @nr; every bit lock
+ * taken in step 1 is held until step 5, after all the writes completed.
+ * On failure an entry, if still held, goes back on the LRU. The caller is
+ * on the writeback side (mz_writeback_begin()).
+ *
+ * Returns 0 or the last error.
+ */
+int mz_writeback_batch(struct mz_wb_item *it, unsigned int nr,
+		       unsigned long *written)
+{
+	struct mz_wb_wait wait;
+	struct blk_plug plug;
+	unsigned int i;
+	int err, ret = 0;
+
+	atomic_set(&wait.pending, 1);
+	init_completion(&wait.done);
+
+	for (i = 0; i < nr; i++) {
+		it[i].bio = NULL;
+		it[i].err = mz_wb_prepare(&it[i], &wait);
+		if (it[i].err)
+			ret = it[i].err;
+	}
+
+	blk_start_plug(&plug);
+	for (i = 0; i < nr; i++) {
+		if (it[i].err)
+			continue;
+		atomic_inc(&wait.pending);
+		mz_stat_inc(MZ_STAT_backing_writes);
+		submit_bio(it[i].bio);
+	}
+	blk_finish_plug(&plug);
+	if (!atomic_dec_and_test(&wait.pending))
+		wait_for_completion_io(&wait.done);
+
+	for (i = 0; i < nr; i++) {
+		if (it[i].err)
+			continue;
+		err = mz_wb_finish(&it[i]);
+		if (err)
+			ret = err;
+		else
+			(*written)++;
+	}
+	return ret;
 }
