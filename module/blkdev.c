@@ -12,6 +12,12 @@
  * read. Hence a load never erases the entry (an exclusive load would lose
  * the data if the swap-in failed after it, see mainline 25cd241408a2);
  * swap_slot_free_notify does.
+ *
+ * With synchronous_io=N the disk has no ->rw_page: the swap layer reads
+ * with bios, through the swap cache and with readahead, as it does for
+ * zswap's backing disk on 6.1. A swapped-in page keeps its slot (and its
+ * entry) while it stays clean, so reclaim drops it again without a store,
+ * and the neighbours of a written-back slot come in with one fault.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -440,6 +446,14 @@ static const struct block_device_operations mz_fops = {
 	.swap_slot_free_notify = mz_slot_free_notify,
 };
 
+/* synchronous_io=N: no ->rw_page, so no SWP_SYNCHRONOUS_IO at swapon. */
+static const struct block_device_operations mz_fops_async = {
+	.owner = THIS_MODULE,
+	.open = mz_open,
+	.submit_bio = mz_submit_bio,
+	.swap_slot_free_notify = mz_slot_free_notify,
+};
+
 /*********************************
  * configuration
  **********************************/
@@ -593,7 +607,7 @@ int mz_blkdev_init(void)
 	disk->first_minor = 0;
 	disk->minors = 1;
 	disk->flags |= GENHD_FL_NO_PART;
-	disk->fops = &mz_fops;
+	disk->fops = mz_synchronous_io ? &mz_fops : &mz_fops_async;
 	disk->private_data = &mz_dev;
 	strscpy(disk->disk_name, MZ_DISK_NAME, DISK_NAME_LEN);
 	set_capacity(disk, 0);

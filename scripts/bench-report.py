@@ -58,6 +58,14 @@ def ratio(a, b):
     return "—" if not a or not b else f"{a / b:.2f}"
 
 
+def wbtime(setup, label):
+    """Seconds in writeback batches, and how many batches."""
+    t, n = lat[setup, label, "wbtime"], lat[setup, label, "wbcalls"]
+    if not t:
+        return "—"
+    return f"{t[0] / 1e6:.1f} ({n[0]} batches)"
+
+
 def p50(setup, label, op):
     return pct(lat[setup, label, op], 50)
 
@@ -89,8 +97,8 @@ for label in labels:
                f"{head.get('limit', '?')}, {label}", ""]
     md += ["| setup | outcome | wall s | major faults | pswpin | pswpout | "
            "stored pages (held) | pool MiB | density | written back | "
-           "store p50/p99 us | load p50/p99 us |",
-           "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+           "store p50/p99 us | load p50/p99 us | in writeback s |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for s in setups:
         r = runs.get((s, label))
         if not r:
@@ -105,7 +113,8 @@ for label in labels:
                   f"{r['stored_pages']} | {r['pool_bytes'] / 2**20:.1f} | "
                   f"{dens} | {r['written_back']} | "
                   f"{fmt(pct(st, 50))}/{fmt(pct(st, 99))} | "
-                  f"{fmt(pct(ld, 50))}/{fmt(pct(ld, 99))} |")
+                  f"{fmt(pct(ld, 50))}/{fmt(pct(ld, 99))} | "
+                  f"{wbtime(s, label)} |")
     for mzs in ("mzswap", "mzswap-async"):
         mz = runs.get((mzs, label))
         if not mz:

@@ -54,6 +54,33 @@ case_compressed_zsmalloc()
 	compressed zsmalloc
 }
 
+# synchronous_io=N: no ->rw_page, so the swap layer reads through the swap
+# cache with readahead: fewer major faults than pages swapped in, and the
+# data still reads back, from the cache and from the disk.
+case_async()
+{
+	local cg in0 majf swpin
+
+	mz_swapon synchronous_io=N
+	check_eq "$(</sys/module/mzswap/parameters/synchronous_io)" N \
+		"synchronous_io"
+	cg=$(cg_create async)
+	cg_write "$cg" memory.max 32M
+	in0=$(vmstat pswpin)
+	hold "$cg" 96M 2to1 13
+	verify "$CG_BG_PID"
+	majf=$(cg_read_stat "$cg" pgmajfault)
+	swpin=$(( $(vmstat pswpin) - in0 ))
+	echo "async: pswpin $swpin pgmajfault $majf loads $(mz_counter loads) backing_reads $(mz_counter backing_reads) written_back $(mz_counter written_back_pages)"
+	check_gt "$(mz_counter loads)" 0 "loads"
+	check_gt "$(mz_counter written_back_pages)" 0 "written_back_pages"
+	check_gt "$(mz_counter backing_reads)" 0 "backing_reads"
+	# Readahead brings several pages per fault; a synchronous device
+	# takes one fault per page.
+	check_gt "$swpin" $((2 * majf)) "pswpin vs 2 x major faults"
+	check_eq "$(cg_read_key "$cg" memory.events oom_kill)" 0 "oom_kill"
+}
+
 case_same_filled()
 {
 	local cg kind stored same other
@@ -226,6 +253,7 @@ ktap_print_header
 ktap_set_plan 10
 ktap_case "2:1 data under memory.max is stored compressed (slab) and reads back" case_compressed_slab
 ktap_case "2:1 data under memory.max is stored compressed (zsmalloc) and reads back" case_compressed_zsmalloc
+ktap_case "synchronous_io=N: swap cache and readahead, data reads back" case_async
 ktap_case "same-filled and zero pages use no pool bytes" case_same_filled
 ktap_case "incompressible pages pass through to the disk, counted" case_compress_poor
 ktap_case "the pool limit forces writeback; data reads back from the disk" case_pool_limit

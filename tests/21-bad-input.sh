@@ -83,10 +83,12 @@ case_params()
 	same_filled_pages_enabled|2|EINVAL
 	shrinker_enabled|yes please|EINVAL
 	allocator|zsmalloc|EACCES
+	synchronous_io|N|EACCES
 	EOF
 	check_eq "$(<$PARAMS/compressor)" lz4 "compressor"
 	check_eq "$(<$PARAMS/max_pool_percent)" 20 "max_pool_percent"
 	check_eq "$(<$PARAMS/allocator)" slab "allocator"
+	check_eq "$(<$PARAMS/synchronous_io)" Y "synchronous_io"
 }
 
 case_knobs()
