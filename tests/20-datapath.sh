@@ -250,7 +250,7 @@ case_block_io()
 }
 
 ktap_print_header
-ktap_set_plan 10
+ktap_set_plan 11
 ktap_case "2:1 data under memory.max is stored compressed (slab) and reads back" case_compressed_slab
 ktap_case "2:1 data under memory.max is stored compressed (zsmalloc) and reads back" case_compressed_zsmalloc
 ktap_case "synchronous_io=N: swap cache and readahead, data reads back" case_async
