@@ -269,7 +269,7 @@ pool_growth()
 			--kind 4to1 --seed 7 --ready "$ready" --hold 0 \
 			--verify --quiet
 		pid=$CG_BG_PID
-		wait_for 300 _ready_or_dead "$ready" "$pid"
+		wait_for 900 _ready_or_dead "$ready" "$pid"
 		rm -f "$ready"
 		sync; echo 3 >/proc/sys/vm/drop_caches
 		nodes0=$(slab_objs radix_tree_node)

@@ -34,6 +34,10 @@ for line in open(raw):
         pools.append((w[1], int(w[2]), int(w[4])))
     elif w[0] == "cgroups":
         cgsteps.append(int(w[1]))
+    elif w[0] == "wall":
+        head["bench_wall"] = w[1]
+        head["bench_rc"] = w[3]
+        head["machine"] = w[5]
     elif w[0] == "meta":
         meta[w[1]] = {k: int(v) for k, v in zip(w[2::2], w[3::2])}
 
@@ -79,6 +83,9 @@ for (_, label) in runs:
         labels.append(label)
 
 md = ["# mzswap benchmark", "",
+      f"`make bench` took {head.get('bench_wall', '?')} s on the host "
+      f"({head.get('machine', '?')}); the VM exited "
+      f"{head.get('bench_rc', '?')}.", "",
       f"Kernel {head.get('kernel', '?')}, {head.get('cpus', '?')} vCPUs, "
       f"{head.get('mem_mb', '?')} MiB guest under QEMU TCG, one boot; "
       "transparent huge pages off (every setup swaps 4 KiB pages); lz4. "
