@@ -114,7 +114,7 @@ writer_check()
 
 value_in()
 {
-	local v=$1
+	local v=$1 c
 
 	shift
 	for c in "$@"; do
