@@ -6,6 +6,8 @@
 #   make check           set up what is missing, then run the VM test suite
 #   make demo            set up what is missing, then show mzswap in a VM
 #   make bench           benchmarks against zswap, zram and disk swap
+#   make soak            the soak test (tests/70-soak.sh) for SOAK_SECONDS
+#                        (default 1800); "make check" soaks 150 s
 #   make sparse          build with C=1 (sparse)
 #   make checkpatch      checkpatch.pl --strict over module/ and include/
 #   make modules_install install into /lib/modules/$(KVER)/extra + depmod
@@ -50,8 +52,10 @@ demo: setup
 bench: setup
 	@scripts/bench.sh
 
+SOAK_SECONDS ?= 1800
+
 soak: setup
-	@tests/run.sh --soak
+	@MZ_SOAK_SECONDS=$(SOAK_SECONDS) tests/run.sh --soak $(or $(TESTS),70-soak)
 
 sparse: setup
 	$(MAKE) -C $(KDIR) M=$(PWD) W=1 C=2 modules
