@@ -24,7 +24,7 @@
 # consistency check is clean, the pool is empty after swapoff, no removed
 # cgroup stays dying, the module unloads and the kernel log is clean.
 #
-# vm: mem=1G cpus=2 disks=backing:1G timeout=600
+# vm: mem=1G cpus=2 disks=backing:2G timeout=600
 set -euo pipefail
 
 . "$(dirname "$0")/lib/ktap.sh"
