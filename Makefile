@@ -7,6 +7,8 @@
 #   make demo            set up what is missing, then show mzswap in a VM
 #   make bench           benchmarks against zswap, zram and disk swap
 #   make bench-reparent  reparenting pass duration as the cache grows 10x
+#   make soak            the soak test (tests/70-soak.sh) for SOAK_SECONDS
+#                        (default 1800); "make check" soaks 150 s
 #   make sparse          build with C=1 (sparse)
 #   make checkpatch      checkpatch.pl --strict over module/ and include/
 #   make modules_install install into /lib/modules/$(KVER)/extra + depmod
@@ -54,9 +56,10 @@ bench: setup
 
 bench-reparent: setup
 	@scripts/bench-reparent.sh
+SOAK_SECONDS ?= 1800
 
 soak: setup
-	@tests/run.sh --soak
+	@MZ_SOAK_SECONDS=$(SOAK_SECONDS) tests/run.sh --soak $(or $(TESTS),70-soak)
 
 sparse: setup
 	$(MAKE) -C $(KDIR) M=$(PWD) W=1 C=2 modules

@@ -32,7 +32,8 @@
 # Exit status 0 when nothing failed. Logs: .cache/results/<time>-<pid>/
 # (-o DIR to choose; the last 20 runs are kept), .cache/results/latest
 # points to the last run. -v shows the guest consoles on stderr; --soak sets
-# MZ_SOAK=1 for the tests' long variants.
+# MZ_SOAK=1 for the tests' long variants and MZ_SOAK_SECONDS (default
+# 1800) for how long they soak, added to every file's timeout.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
@@ -124,6 +125,7 @@ parse_header()
 	done
 	[[ $timeout =~ ^[0-9]+$ ]] ||
 		{ echo "run.sh: $file: bad timeout '$timeout'" >&2; exit 2; }
+	[ -z "${MZ_SOAK:-}" ] || timeout=$((timeout + ${MZ_SOAK_SECONDS:-1800}))
 	f_host[$file]=$host
 	f_timeout[$file]=$timeout
 	vmargs=(-m "$mem" -c "$cpus")
@@ -382,7 +384,9 @@ main()
 		case $1 in
 		-v)	verbose=(-v) ;;
 		-o)	results=$2; shift ;;
-		--soak)	export MZ_SOAK=1 ;;
+		--soak)	export MZ_SOAK=1
+			export MZ_SOAK_SECONDS=${MZ_SOAK_SECONDS:-1800}
+			[[ $MZ_SOAK_SECONDS =~ ^[0-9]+$ ]] || usage ;;
 		-h|--help)	usage ;;
 		-*)	usage ;;
 		*)	selected+=("$1") ;;
