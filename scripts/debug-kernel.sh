@@ -166,8 +166,6 @@ build()
 	"${kmake[@]}" INSTALL_MOD_PATH="$dir/modules" modules_install \
 		>>"$dir/build.log" 2>&1 ||
 		{ tail -n 20 "$dir/build.log" >&2; die "modules_install failed"; }
-	# The links to the source and object trees, for depmod and tools.
-	rm -f "$dir/modules/lib/modules/$release"/{build,source}
 	ln -sfn "$obj/vmlinux" "$dir/vmlinux"
 	echo "$release" >"$dir/release"
 	secs=$((SECONDS - start))
