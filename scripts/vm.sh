@@ -5,13 +5,13 @@
 # vm.sh -i [OPTIONS] [-- COMMAND [ARG...]]
 #
 # Run one command inside a QEMU (TCG) VM that boots Debian's 6.1 kernel
-# (scripts/kver.sh), or the kernel of -k, and exit with its status. The guest sees the host's root
-# read-only over virtio-9p and this checkout writable at the same path; /tmp
-# and /run are tmpfs, /var an overlay. cgroup2 (memory controller enabled in
-# the root), debugfs, tracefs and bpffs are mounted. The command runs with
-# the current directory, stdin /dev/null, and these variables of the caller:
-# PATH HOME USER LOGNAME LANG LANGUAGE LC_ALL TZ KVER, every MZ_*, and those
-# named with -e. Its output (stdout and stderr) comes out on stdout.
+# (scripts/kver.sh), or the one of -k, and exit with its status. The guest
+# sees the host's root read-only over virtio-9p and this checkout writable
+# at the same path; /tmp and /run are tmpfs, /var an overlay. cgroup2
+# (memory controller enabled in the root), debugfs, tracefs and bpffs are
+# mounted. The command runs with the current directory, stdin /dev/null,
+# and these variables of the caller: PATH HOME USER LOGNAME LANG LANGUAGE
+# LC_ALL TZ KVER, every MZ_*, and those named with -e. Its output (stdout and stderr) comes out on stdout.
 #
 # Options:
 #   -m MEM         guest memory (default 2G)
