@@ -52,16 +52,20 @@ endif
 export KVER KDIR
 
 .PHONY: all modules clean modules_install check demo bench soak sparse \
-	checkpatch setup debug-kernel run-check
+	checkpatch setup debug-kernel run-check moddir
 
 all: modules
 
-modules:
+# MODDIR, for KERNEL=debug: a tree of symlinks to the sources, refreshed.
+moddir:
 ifeq ($(KERNEL),debug)
-	@test -n "$(MZ_KERNEL_DIR)" || { echo "the debug kernel is not built: make debug-kernel" >&2; exit 1; }
+	@test -n "$(MZ_KERNEL_DIR)" || \
+		{ echo "the debug kernel is not built: make debug-kernel" >&2; exit 1; }
 	@mkdir -p $(MODDIR)
 	@cp -rsf $(CURDIR)/Kbuild $(CURDIR)/module $(CURDIR)/include $(MODDIR)/
 endif
+
+modules: moddir
 	@test -d "$(KDIR)" || { echo "no headers at $(KDIR): run scripts/setup.sh" >&2; exit 1; }
 	$(MAKE) -C $(KDIR) M=$(MODDIR) W=1 modules
 
@@ -104,7 +108,7 @@ bench: setup
 soak: setup
 	@tests/run.sh --soak
 
-sparse: setup
+sparse: setup moddir
 	$(MAKE) -C $(KDIR) M=$(MODDIR) W=1 C=2 modules
 
 checkpatch: setup
