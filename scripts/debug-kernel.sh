@@ -26,6 +26,8 @@
 #     vmlinux       the ELF image QEMU boots (PVH)
 #     release       the kernel release (uname -r)
 #     build-time    how long the last build took
+#     build-times   every run: start, and how long until it completed or
+#                   was stopped (an interrupted build resumes where it was)
 #     build.log     its output
 #     stamp         hash of the inputs of the finished build
 #
@@ -147,6 +149,10 @@ build()
 	kmake=(nice -n 10 make -C "$src" O="$obj" -j"$(nproc)")
 
 	start=$SECONDS
+	echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) start, $(nproc) CPUs" >>"$dir/build-times"
+	# Runs in this function's scope (start, dir) while make runs.
+	trap 'echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) stopped after $((SECONDS - start))s" \
+		>>"$dir/build-times"; exit 143' TERM INT HUP
 	log "configuring in $obj"
 	rm -f "$dir/stamp"
 	{
@@ -169,6 +175,8 @@ build()
 	ln -sfn "$obj/vmlinux" "$dir/vmlinux"
 	echo "$release" >"$dir/release"
 	secs=$((SECONDS - start))
+	trap - TERM INT HUP
+	echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) complete after ${secs}s" >>"$dir/build-times"
 	printf '%dm%02ds wall, %s CPUs, %s, %s\n' $((secs / 60)) $((secs % 60)) \
 		"$(nproc)" "$(date -u +%Y-%m-%dT%H:%MZ)" "$release" >"$dir/build-time"
 	echo "$hash" >"$dir/stamp"
