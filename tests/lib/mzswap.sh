@@ -76,18 +76,25 @@ mz_load()
 }
 
 # _mz_record_load: append the address ranges of the module's core and init
-# code ("START SIZE" lines) to MZ_LOADS: once the module is unloaded,
-# nothing else tells its frames in a kmemleak stack.
+# code ("START SIZE" lines) to MZ_LOADS: once the module is unloaded (or its
+# init code freed), nothing else tells its frames in a kmemleak stack.
 _mz_record_load()
 {
-	local sys=/sys/module/mzswap name addr
+	local sys=/sys/module/mzswap name addr size
 
 	{
 		while read -r name _ _ _ _ addr _; do
 			[ "$name" != mzswap ] || echo "$addr $(<$sys/coresize)"
 		done </proc/modules
-		if [ -r "$sys/sections/.init.text" ]; then
-			echo "$(<$sys/sections/.init.text) $(<$sys/initsize)"
+		# initsize reads 0 once init is done: the section's size.
+		# "[Nr] Name Type Address Off Size ..." ("[ 7]" is two fields).
+		size=$(readelf -SW "$MZ_KO" 2>/dev/null | awk '{
+			for (i = 1; i + 4 <= NF; i++)
+				if ($i == ".init.text")
+					print $(i + 4)
+		}')
+		if [ -n "$size" ] && [ -r "$sys/sections/.init.text" ]; then
+			echo "$(<$sys/sections/.init.text) $((16#$size))"
 		fi
 	} >>"$MZ_LOADS" 2>/dev/null || true
 }
