@@ -7,44 +7,100 @@
 #   make demo            set up what is missing, then show mzswap in a VM
 #   make bench           benchmarks against zswap, zram and disk swap
 #   make bench-reparent  reparenting pass duration as the cache grows 10x
+#   make soak            the soak test (tests/70-soak.sh) for SOAK_SECONDS
+#                        (default 1800); "make check" soaks 150 s
 #   make sparse          build with C=1 (sparse)
 #   make checkpatch      checkpatch.pl --strict over module/ and include/
 #   make modules_install install into /lib/modules/$(KVER)/extra + depmod
+#   make debug-kernel    build the debug kernel (scripts/debug-kernel.sh)
 #
 # KVER defaults to the ABI of Debian's linux-image-amd64 meta package, NOT the
 # running kernel: the host runs whatever it runs, the VM runs Debian 6.1.
+#
+# KERNEL=debug (make, make check, make sparse) uses the debug kernel of
+# scripts/debug-kernel.sh instead: "make check KERNEL=debug" builds it if it
+# is not built yet, then runs the suite on it. Its objects (mzswap.ko,
+# warnmod.ko) are built in .cache/debug-kernel/, in trees of symlinks to the
+# sources, never next to those of the Debian build: the two never mix and
+# neither rebuilds the other's.
 
+KERNEL	?=
 KVER	?= $(shell $(CURDIR)/scripts/kver.sh 2>/dev/null)
 KDIR	?= /usr/src/linux-headers-$(KVER)
 PWD	:= $(CURDIR)
 KSRC	?= /usr/src/linux-source-6.1
 CHECKPATCH ?= $(CURDIR)/.cache/linux-source/scripts/checkpatch.pl
+# Where the module is built (M=).
+MODDIR	:= $(CURDIR)
+
+ifeq ($(KERNEL),debug)
+MZ_KERNEL_DIR := $(shell $(CURDIR)/scripts/debug-kernel.sh -p -q 2>/dev/null)
+ifneq ($(MZ_KERNEL_DIR),)
+override KVER := $(shell cat $(MZ_KERNEL_DIR)/release)
+override KDIR := $(MZ_KERNEL_DIR)/build
+endif
+MODDIR	:= $(CURDIR)/.cache/debug-kernel/mzswap
+# For tests/Makefile, tests/run.sh and the tests (in the VM, too).
+WARNMOD_DIR := $(CURDIR)/.cache/debug-kernel/warnmod
+MZ_KO	:= $(MODDIR)/mzswap.ko
+MZ_WARNMOD := $(WARNMOD_DIR)/warnmod.ko
+# KASAN and lockdep under TCG: boots and tests take about 3 times longer
+# (README, "Debug kernel").
+MZ_TIMEOUT_SCALE ?= 4
+export MZ_KERNEL_DIR WARNMOD_DIR MZ_KO MZ_WARNMOD MZ_TIMEOUT_SCALE
+else ifneq ($(KERNEL),)
+$(error KERNEL=$(KERNEL): only KERNEL=debug exists)
+endif
 
 export KVER KDIR
 
 .PHONY: all modules clean modules_install check demo bench bench-reparent \
-	soak sparse \
-	checkpatch setup
+	soak sparse checkpatch setup debug-kernel run-check moddir
 
 all: modules
 
-modules:
+# MODDIR, for KERNEL=debug: a tree of symlinks to the sources, refreshed.
+moddir:
+ifeq ($(KERNEL),debug)
+	@test -n "$(MZ_KERNEL_DIR)" || \
+		{ echo "the debug kernel is not built: make debug-kernel" >&2; exit 1; }
+	@mkdir -p $(MODDIR)
+	@cp -rsf $(CURDIR)/Kbuild $(CURDIR)/module $(CURDIR)/include $(MODDIR)/
+endif
+
+modules: moddir
 	@test -d "$(KDIR)" || { echo "no headers at $(KDIR): run scripts/setup.sh" >&2; exit 1; }
-	$(MAKE) -C $(KDIR) M=$(PWD) W=1 modules
+	$(MAKE) -C $(KDIR) M=$(MODDIR) W=1 modules
 
 clean:
+ifeq ($(KERNEL),debug)
+	rm -rf $(CURDIR)/.cache/debug-kernel
+else
 	$(MAKE) -C $(KDIR) M=$(PWD) clean
 	$(MAKE) -C tests clean
+endif
 
 modules_install: modules
-	$(MAKE) -C $(KDIR) M=$(PWD) INSTALL_MOD_DIR=extra modules_install
+	$(MAKE) -C $(KDIR) M=$(MODDIR) INSTALL_MOD_DIR=extra modules_install
 	depmod -a $(KVER)
 
 setup:
 	@scripts/setup.sh
 
 check: setup
+ifeq ($(KERNEL),debug)
+	@scripts/debug-kernel.sh >/dev/null
+	@# A new make, which finds the kernel built (MZ_KERNEL_DIR).
+	@$(MAKE) --no-print-directory KERNEL=debug run-check
+else
 	@tests/run.sh $(TESTS)
+endif
+
+run-check:
+	@tests/run.sh $(TESTS)
+
+debug-kernel:
+	@scripts/debug-kernel.sh >/dev/null
 
 demo: setup
 	@scripts/demo.sh
@@ -54,12 +110,13 @@ bench: setup
 
 bench-reparent: setup
 	@scripts/bench-reparent.sh
+SOAK_SECONDS ?= 1800
 
 soak: setup
-	@tests/run.sh --soak
+	@MZ_SOAK_SECONDS=$(SOAK_SECONDS) tests/run.sh --soak $(or $(TESTS),70-soak)
 
-sparse: setup
-	$(MAKE) -C $(KDIR) M=$(PWD) W=1 C=2 modules
+sparse: setup moddir
+	$(MAKE) -C $(KDIR) M=$(MODDIR) W=1 C=2 modules
 
 checkpatch: setup
 	@scripts/checkpatch.sh

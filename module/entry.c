@@ -18,6 +18,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/rcupdate.h>
 #include <linux/slab.h>
 #include <linux/sched/mm.h>
 
@@ -144,6 +145,7 @@ struct mz_entry *mz_tree_get(u32 slot)
  */
 bool mz_tree_invalidate(u32 slot)
 {
+	struct mz_cgroup *owner;
 	struct mz_entry *e;
 
 	xa_lock(&mz_dev.tree);
@@ -151,7 +153,11 @@ bool mz_tree_invalidate(u32 slot)
 	xa_unlock(&mz_dev.tree);
 	if (!e)
 		return false;
-	trace_mzswap_invalidate(slot, e->owner ? e->owner->id : 0);
+	/* A reparenting pass may move @e and free its old owner meanwhile. */
+	rcu_read_lock();
+	owner = READ_ONCE(e->owner);
+	trace_mzswap_invalidate(slot, owner ? owner->id : 0);
+	rcu_read_unlock();
 	mz_stat_inc(MZ_STAT_invalidations);
 	mz_entry_removed(e);
 	return true;

@@ -365,23 +365,36 @@ void mz_memcg_scale(struct mem_cgroup *memcg, u64 *stored, u64 *bytes)
 
 /*
  * The memcg of the cgroup at @path (on the default hierarchy), with a
- * css reference. -ENOENT if there is no such cgroup, -EINVAL if the
- * memory controller is not enabled for it.
+ * css reference. -ENOENT if there is no such cgroup (a file, or a cgroup
+ * being removed), -EINVAL if the memory controller is not enabled for it.
  */
 static struct mem_cgroup *mz_memcg_from_path(const char *path)
 {
 	struct cgroup_subsys_state *css;
 	struct cgroup *cgrp;
+	bool removed;
 
 	cgrp = cgroup_get_from_path(path);
 	if (IS_ERR(cgrp))
-		return ERR_CAST(cgrp);
+		/* -ENOTDIR: a file in the cgroup tree, not a cgroup either. */
+		return ERR_PTR(PTR_ERR(cgrp) == -ENOTDIR ? -ENOENT
+							 : PTR_ERR(cgrp));
 	css = cgroup_get_e_css(cgrp, &memory_cgrp_subsys);
 	if (css && css->cgroup != cgrp) {
 		css_put(css);
 		css = NULL;
 	}
+	/*
+	 * Without a css of its own, the cgroup either lacks the controller
+	 * or is being removed: cgroup_destroy_locked() takes the cgroup
+	 * offline (under cgroup_mutex) before it kills its csses, so a css
+	 * whose tryget failed above belongs to a cgroup found offline here.
+	 * Only the errno depends on it: -ENOENT, not a misleading -EINVAL.
+	 */
+	removed = !(READ_ONCE(cgrp->self.flags) & CSS_ONLINE);
 	cgroup_put(cgrp);
+	if (!css && removed)
+		return ERR_PTR(-ENOENT);
 	if (!css) {
 		pr_warn_ratelimited("%s: memory controller not enabled\n", path);
 		return ERR_PTR(-EINVAL);

@@ -5,13 +5,13 @@
 # vm.sh -i [OPTIONS] [-- COMMAND [ARG...]]
 #
 # Run one command inside a QEMU (TCG) VM that boots Debian's 6.1 kernel
-# (scripts/kver.sh) and exit with its status. The guest sees the host's root
-# read-only over virtio-9p and this checkout writable at the same path; /tmp
-# and /run are tmpfs, /var an overlay. cgroup2 (memory controller enabled in
-# the root), debugfs, tracefs and bpffs are mounted. The command runs with
-# the current directory, stdin /dev/null, and these variables of the caller:
-# PATH HOME USER LOGNAME LANG LANGUAGE LC_ALL TZ KVER, every MZ_*, and those
-# named with -e. Its output (stdout and stderr) comes out on stdout.
+# (scripts/kver.sh), or the one of -k, and exit with its status. The guest
+# sees the host's root read-only over virtio-9p and this checkout writable
+# at the same path; /tmp and /run are tmpfs, /var an overlay. cgroup2
+# (memory controller enabled in the root), debugfs, tracefs and bpffs are
+# mounted. The command runs with the current directory, stdin /dev/null,
+# and these variables of the caller: PATH HOME USER LOGNAME LANG LANGUAGE
+# LC_ALL TZ KVER, every MZ_*, and those named with -e. Its output (stdout and stderr) comes out on stdout.
 #
 # Options:
 #   -m MEM         guest memory (default 2G)
@@ -23,6 +23,11 @@
 #                  slub_debug=FZPU). Repeatable.
 #   -e NAME[=VAL]  also pass variable NAME (set to VAL) to the command.
 #   -t SECONDS     kill the VM and fail after SECONDS (default 3600, 0: never)
+#   -k DIR         boot the kernel built in DIR instead of Debian's (default
+#                  $MZ_KERNEL_DIR): DIR/vmlinux (ELF, PVH entry), DIR/release
+#                  (its uname -r) and its modules in DIR/modules/lib/modules/,
+#                  which the guest sees as /lib/modules; laid out so by
+#                  scripts/debug-kernel.sh. KVER is set to its release.
 #   -o DIR         keep console.log, dmesg.txt, output.log and verdict in DIR
 #                  (default: a new temporary directory, printed at the end).
 #                  The command can leave files there too: inside the guest
@@ -57,6 +62,7 @@ timeout=3600
 outdir=
 verbose=0
 interactive=0
+kdir=${MZ_KERNEL_DIR:-}
 disks=()
 append=()
 passenv=(PATH HOME USER LOGNAME LANG LANGUAGE LC_ALL TZ KVER)
@@ -110,7 +116,7 @@ write_cmd()
 	} >"$file"
 }
 
-while getopts m:c:d:a:e:t:o:vih opt; do
+while getopts m:c:d:a:e:t:k:o:vih opt; do
 	case $opt in
 	m)	mem=$OPTARG ;;
 	c)	cpus=$OPTARG ;;
@@ -123,6 +129,7 @@ while getopts m:c:d:a:e:t:o:vih opt; do
 		fi
 		passenv+=("${OPTARG%%=*}") ;;
 	t)	timeout=$OPTARG ;;
+	k)	kdir=$OPTARG ;;
 	o)	outdir=$OPTARG ;;
 	v)	verbose=1 ;;
 	i)	interactive=1 ;;
@@ -140,9 +147,26 @@ while read -r name; do
 done < <(compgen -e | grep '^MZ_' || true)
 
 trap cleanup EXIT
-kver=$("$repo/scripts/kver.sh")
-vmlinux=$(vmimage_vmlinux "$kver")
-initrd=$(vmimage_initramfs "$kver")
+modules=
+if [ -n "$kdir" ]; then
+	if [ ! -s "$kdir/vmlinux" ] || [ ! -s "$kdir/release" ]; then
+		log "no kernel in '$kdir' (want vmlinux and release)"
+		exit 2
+	fi
+	kdir=$(cd "$kdir" && pwd -P)
+	kver=$(<"$kdir/release")
+	[ -d "$kdir/modules/lib/modules/$kver" ] ||
+		{ log "no $kdir/modules/lib/modules/$kver"; exit 2; }
+	modules=$kdir/modules/lib/modules
+	vmlinux=$kdir/vmlinux
+	initrd=$(vmimage_initramfs "$kver" "$kdir/modules")
+	[[ " ${passenv[*]} " == *" MZ_KERNEL_DIR "* ]] || passenv+=(MZ_KERNEL_DIR)
+	export KVER=$kver MZ_KERNEL_DIR=$kdir
+else
+	kver=$("$repo/scripts/kver.sh")
+	vmlinux=$(vmimage_vmlinux "$kver")
+	initrd=$(vmimage_initramfs "$kver")
+fi
 
 if [ -z "$outdir" ]; then
 	outdir=$(mktemp -d "${TMPDIR:-/tmp}/mzvm.XXXXXX")
@@ -186,8 +210,8 @@ done
 cmdline="console=ttyS0 panic=-1 quiet log_buf_len=4M printk.devkmsg=on ${append[*]}"
 qemu+=(-append "$cmdline")
 
-printf 'MZVM_REPO=%q\nMZVM_INTERACTIVE=%d\n' "$repo" "$interactive" \
-	>"$outdir/.vm/config"
+printf 'MZVM_REPO=%q\nMZVM_INTERACTIVE=%d\nMZVM_MODULES=%q\n' "$repo" \
+	"$interactive" "$modules" >"$outdir/.vm/config"
 write_cmd "$outdir/.vm/cmd" "$@"
 
 if [ "$verbose" = 1 ]; then

@@ -40,8 +40,17 @@ case_kernel()
 {
 	local want got
 
-	want=$(KVER='' "$MZ_REPO/scripts/kver.sh")
 	got=$(uname -r)
+	if [ -n "${MZ_KERNEL_DIR:-}" ]; then
+		# The debug kernel: Debian's source, our configuration.
+		want=$(<"$MZ_KERNEL_DIR/release")
+		echo "uname -r: $got, $MZ_KERNEL_DIR/release: $want"
+		check_eq "$got" "$want" "running kernel"
+		zcat /proc/config.gz | grep -qx 'CONFIG_KASAN=y' ||
+			fail "the debug kernel runs without CONFIG_KASAN"
+		return
+	fi
+	want=$(KVER='' "$MZ_REPO/scripts/kver.sh")
 	echo "uname -r: $got, linux-image-amd64 depends on: $want"
 	check_eq "$got" "$want" "running kernel"
 	[[ $(</proc/version) == *Debian* ]] || fail "not a Debian kernel: $(</proc/version)"
@@ -65,16 +74,18 @@ case_memcg()
 
 case_bpftrace()
 {
-	local cg script out total
+	local cg script out total image
 
 	# Reclaim in a cgroup of 16 MiB that reads 48 MiB of a file (page cache
 	# and shadow nodes charged to it), then drop_caches system-wide.
+	image=/boot/vmlinuz-$(uname -r)
+	[ -e "$image" ] || image=${MZ_KERNEL_DIR:-}/vmlinux
 	cg=$(cg_create shrink)
 	cg_write "$cg" memory.max 16M
 	script=$TMPDIR/pressure.sh
 	cat >"$script" <<-EOF
 	echo \$\$ >$cg/cgroup.procs
-	head -c 48M /boot/vmlinuz-$(uname -r) $MZ_REPO/.cache/vm/vmlinux-* >/dev/null
+	head -c 48M $image $MZ_REPO/.cache/vm/vmlinux-* >/dev/null
 	echo 2 >/proc/sys/vm/drop_caches
 	EOF
 	out=$(bpftrace -q -e '
@@ -159,7 +170,7 @@ case_zram_swap()
 
 ktap_print_header
 ktap_set_plan 5
-ktap_case "guest runs the Debian 6.1 test kernel" case_kernel
+ktap_case "guest runs the ${MZ_KERNEL_DIR:+debug build of the }Debian 6.1 test kernel" case_kernel
 ktap_case "cgroup2 memory controller works" case_memcg
 ktap_case "bpftrace counts vmscan:mm_shrink_slab_start under reclaim" case_bpftrace
 ktap_case "pattern kinds compress as labelled (zram, lz4)" case_calibration

@@ -15,7 +15,10 @@ set -euo pipefail
 
 VM=$MZ_REPO/scripts/vm.sh
 CHECK=$MZ_REPO/scripts/lib/klog-check
-WARNMOD=$MZ_REPO/tests/warnmod/warnmod.ko
+# The debug kernel's build puts it elsewhere (Makefile, KERNEL=debug).
+WARNMOD=${MZ_WARNMOD:-$MZ_REPO/tests/warnmod/warnmod.ko}
+# Seconds a VM of this file may take (more on the debug kernel).
+VM_TIMEOUT=$((120 * ${MZ_TIMEOUT_SCALE:-1}))
 
 # verdict DIR KEY: print KEY from the verdict vm.sh left in DIR.
 verdict()
@@ -28,7 +31,7 @@ case_planted_warning()
 	local out=$MZ_OUT/warn rc=0
 
 	[ -f "$WARNMOD" ] || fail "$WARNMOD not built"
-	"$VM" -t 120 -o "$out" -- insmod "$WARNMOD" >"$out.log" 2>&1 || rc=$?
+	"$VM" -t "$VM_TIMEOUT" -o "$out" -- insmod "$WARNMOD" >"$out.log" 2>&1 || rc=$?
 	cat "$out.log"
 	check_eq "$rc" 99 "vm.sh exit status (99: kernel log check failed)"
 	check_eq "$(verdict "$out" status)" 0 "status of insmod in the guest"
@@ -42,7 +45,8 @@ case_control_run()
 	local out=$MZ_OUT/nowarn rc=0
 
 	[ -f "$WARNMOD" ] || fail "$WARNMOD not built"
-	"$VM" -t 120 -o "$out" -- insmod "$WARNMOD" warn=0 >"$out.log" 2>&1 ||
+	"$VM" -t "$VM_TIMEOUT" -o "$out" -- insmod "$WARNMOD" warn=0 \
+		>"$out.log" 2>&1 ||
 		rc=$?
 	cat "$out.log"
 	check_eq "$rc" 0 "vm.sh exit status"
@@ -92,6 +96,12 @@ case_reports_caught()
 	rcu: INFO: rcu_sched self-detected stall on CPU
 	Kernel panic - not syncing: Fatal exception
 	UBSAN: shift-out-of-bounds in mm/zsmalloc.c:123:45
+	BUG: KASAN: slab-out-of-bounds in mz_pool_alloc+0x99/0x1c0 [mzswap]
+	WARNING: possible recursive locking detected
+	BUG: MAX_LOCKDEP_CHAINS too low!
+	kmemleak: 2 new suspected memory leaks (see /sys/kernel/debug/kmemleak)
+	ODEBUG: free active (active state 0) object: 00000000a1b2c3d4 object type: work_struct hint: mz_reparent_fn+0x0/0x120 [mzswap]
+	page dumped because: VM_BUG_ON_FOLIO(!folio_test_locked(folio))
 	Call Trace:
 	EOF
 	check_eq "$missed" 0 "reports klog-check missed"

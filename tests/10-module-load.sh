@@ -24,6 +24,8 @@ case_built()
 case_load()
 {
 	klog_mark
+	# zsmalloc: not loaded yet when this file runs alone.
+	mz_modprobe_deps
 	mz_load
 	mz_loaded || fail "/sys/module/mzswap missing after insmod"
 }

@@ -29,10 +29,15 @@
 #
 #   N passed, N failed[, N skipped]
 #
+# MZ_KERNEL_DIR (set by "make check KERNEL=debug"): boot that kernel
+# (scripts/vm.sh -k) and build the module for it (make KERNEL=debug);
+# MZ_TIMEOUT_SCALE (default 1) multiplies every file's timeout.
+#
 # Exit status 0 when nothing failed. Logs: .cache/results/<time>-<pid>/
 # (-o DIR to choose; the last 20 runs are kept), .cache/results/latest
 # points to the last run. -v shows the guest consoles on stderr; --soak sets
-# MZ_SOAK=1 for the tests' long variants.
+# MZ_SOAK=1 for the tests' long variants and MZ_SOAK_SECONDS (default
+# 1800) for how long they soak, added to every file's timeout.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
@@ -41,6 +46,9 @@ tests="$repo/tests"
 verbose=()
 results=
 selected=()
+scale=${MZ_TIMEOUT_SCALE:-1}
+# make arguments that build for the kernel under test.
+kernel_make=()
 
 n_pass=0
 n_fail=0
@@ -124,8 +132,9 @@ parse_header()
 	done
 	[[ $timeout =~ ^[0-9]+$ ]] ||
 		{ echo "run.sh: $file: bad timeout '$timeout'" >&2; exit 2; }
+	[ -z "${MZ_SOAK:-}" ] || timeout=$((timeout + ${MZ_SOAK_SECONDS:-1800}))
 	f_host[$file]=$host
-	f_timeout[$file]=$timeout
+	f_timeout[$file]=$((timeout * scale))
 	vmargs=(-m "$mem" -c "$cpus")
 	for d in ${disks//,/ }; do
 		vmargs+=(-d "$d")
@@ -305,7 +314,7 @@ drop_pending()
 run_group()
 {
 	local n=$(($1 + 1)) key=${groups[$1]} dir="$results/boot$(($1 + 1))"
-	local timeout=120
+	local timeout=$((120 * scale))
 	local f args=() line name rc vm_rc cleanup secs end klog status
 	local pending=() vmargs
 
@@ -382,7 +391,9 @@ main()
 		case $1 in
 		-v)	verbose=(-v) ;;
 		-o)	results=$2; shift ;;
-		--soak)	export MZ_SOAK=1 ;;
+		--soak)	export MZ_SOAK=1
+			export MZ_SOAK_SECONDS=${MZ_SOAK_SECONDS:-1800}
+			[[ $MZ_SOAK_SECONDS =~ ^[0-9]+$ ]] || usage ;;
 		-h|--help)	usage ;;
 		-*)	usage ;;
 		*)	selected+=("$1") ;;
@@ -393,6 +404,9 @@ main()
 	# Same output from every tool, and programs start faster in the guest
 	# without loading a locale.
 	export LC_ALL=C
+	[[ $scale =~ ^[1-9][0-9]*$ ]] ||
+		{ echo "run.sh: bad MZ_TIMEOUT_SCALE '$scale'" >&2; exit 2; }
+	[ -z "${MZ_KERNEL_DIR:-}" ] || kernel_make=(KERNEL=debug)
 
 	select_files
 	for f in "${files[@]}"; do
@@ -422,7 +436,8 @@ main()
 	echo "1..$plan"
 	diag "mzswap tests, kernel $("$repo/scripts/kver.sh"), logs in $results"
 
-	build "build mzswap.ko" "$results/build-module.log" make -C "$repo"
+	build "build mzswap.ko" "$results/build-module.log" \
+		make -C "$repo" "${kernel_make[@]}"
 	build "build tests" "$results/build-tests.log" make -C "$tests"
 
 	for f in "${files[@]}"; do

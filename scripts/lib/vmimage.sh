@@ -6,17 +6,23 @@
 # them ahead of time) and scripts/vm.sh (which makes sure they are current).
 #
 #   vmimage_vmlinux KVER    print the path of the uncompressed vmlinux
-#   vmimage_initramfs KVER  print the path of the initramfs
+#   vmimage_initramfs KVER [MODROOT]
+#                           print the path of the initramfs; MODROOT: where
+#                           the kernel's lib/modules/KVER is, when not in /
 #
 # The vmlinux is the ELF image inside /boot/vmlinuz-KVER: QEMU boots it
 # directly through its PVH entry point, which skips the bzImage
 # self-decompression (about 2.7 s under TCG). The initramfs holds a static
 # busybox, scripts/lib/vm-init as /init, and the modules needed to mount the
 # host's root over virtio-9p. Both are rebuilt when their inputs change.
+#
+# A kernel of our own (scripts/debug-kernel.sh) brings its ELF vmlinux and
+# its modules under MODROOT/lib/modules/KVER; the modules it has built in
+# (modprobe -D says "builtin") need no place in the initramfs.
 
 # Modules loaded by the initramfs, dependencies first, as modprobe -D lists
 # them. Everything else loads after switch_root from the host's
-# /lib/modules, which the guest sees through 9p.
+# /lib/modules (or MODROOT's, mounted there), which the guest sees via 9p.
 VMIMAGE_MODULES="virtio_pci 9pnet_virtio 9p overlay virtio_blk"
 
 vmimage_repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
@@ -68,30 +74,30 @@ vmimage_vmlinux()
 	vmimage_die "no XZ-compressed ELF found in $bz"
 }
 
-# vmimage_module_paths KVER: print the .ko files of VMIMAGE_MODULES in load
-# order, each once.
+# vmimage_module_paths KVER [MODROOT]: print the .ko files of
+# VMIMAGE_MODULES in load order, each once; none for built-in ones.
 vmimage_module_paths()
 {
-	local kver=$1 mod
+	local kver=$1 root=${2:-/} mod
 
 	for mod in $VMIMAGE_MODULES; do
-		modprobe -S "$kver" -D "$mod" ||
-			vmimage_die "modprobe -S $kver -D $mod failed"
+		modprobe -d "$root" -S "$kver" -D "$mod" ||
+			vmimage_die "modprobe -d $root -S $kver -D $mod failed"
 	done | awk '$1 == "insmod" && !seen[$2]++ { print $2 }'
 }
 
-# vmimage_initramfs KVER: build the initramfs if any input changed and print
-# its path. The file name carries a hash of the inputs.
+# vmimage_initramfs KVER [MODROOT]: build the initramfs if any input
+# changed and print its path. The file name carries a hash of the inputs.
 vmimage_initramfs()
 {
-	local kver=$1 init="$vmimage_repo/scripts/lib/vm-init"
+	local kver=$1 root=${2:-} init="$vmimage_repo/scripts/lib/vm-init"
 	local busybox=/bin/busybox mods hash out stage ko name i=0
 
 	[ -x "$busybox" ] || vmimage_die "$busybox missing (busybox-static)"
 	# A dynamic busybox would die as PID 1 for want of a loader.
 	! readelf -l "$busybox" 2>/dev/null | grep -q INTERP ||
 		vmimage_die "$busybox is not static (install busybox-static)"
-	mods=$(vmimage_module_paths "$kver")
+	mods=$(vmimage_module_paths "$kver" "$root")
 	hash=$({
 		echo "$kver"
 		cat "$init"

@@ -14,7 +14,8 @@
 #   mz_counter_names      print the counter names listed in stats.h
 #   mz_counter NAME       print the value of counter NAME
 #   mz_counters           print "NAME VALUE" for every counter
-#   mz_load [PARAM=VAL...]  insmod mzswap.ko with module parameters
+#   mz_load [PARAM=VAL...]  insmod mzswap.ko with module parameters; append
+#                         where it put the module's code to MZ_LOADS
 #   mz_unload             rmmod mzswap
 #   mz_loaded             true if the module is loaded
 
@@ -25,6 +26,8 @@ _MZ_MZSWAP_SH=1
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 MZ_KO=${MZ_KO:-$MZ_REPO/mzswap.ko}
+# "START SIZE" per load, for this boot (tests/70-kmemleak.sh).
+MZ_LOADS=${MZ_LOADS:-/run/mzswap-loads}
 MZ_DEBUGFS=${MZ_DEBUGFS:-/sys/kernel/debug/mzswap}
 MZ_STATS_H=${MZ_STATS_H:-$MZ_REPO/include/mzswap/stats.h}
 _mz_names=()
@@ -69,6 +72,31 @@ mz_load()
 {
 	[ -f "$MZ_KO" ] || fail "$MZ_KO not built"
 	insmod "$MZ_KO" "$@" || fail "insmod $MZ_KO $* failed"
+	_mz_record_load
+}
+
+# _mz_record_load: append the address ranges of the module's core and init
+# code ("START SIZE" lines) to MZ_LOADS: once the module is unloaded (or its
+# init code freed), nothing else tells its frames in a kmemleak stack.
+_mz_record_load()
+{
+	local sys=/sys/module/mzswap name addr size
+
+	{
+		while read -r name _ _ _ _ addr _; do
+			[ "$name" != mzswap ] || echo "$addr $(<$sys/coresize)"
+		done </proc/modules
+		# initsize reads 0 once init is done: the section's size.
+		# "[Nr] Name Type Address Off Size ..." ("[ 7]" is two fields).
+		size=$(readelf -SW "$MZ_KO" 2>/dev/null | awk '{
+			for (i = 1; i + 4 <= NF; i++)
+				if ($i == ".init.text")
+					print $(i + 4)
+		}')
+		if [ -n "$size" ] && [ -r "$sys/sections/.init.text" ]; then
+			echo "$(<$sys/sections/.init.text) $((16#$size))"
+		fi
+	} >>"$MZ_LOADS" 2>/dev/null || true
 }
 
 mz_unload()

@@ -1,0 +1,478 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Soak (issue 7): for MZ_SOAK_SECONDS (150 in "make check"; "make soak"
+# runs 1800, SOAK_SECONDS=N to choose), everything at once, each activity a
+# background loop that counts its iterations and failures until a shared
+# stop file appears:
+#
+#   press0, press1  pattern runs (store, load, rewrite, verify) in cgroups
+#                   under memory.max
+#   churn           batches of cgroups created, filled under memory.max,
+#                   their owners parked, the cgroups removed; owners verify
+#   knobs           compressor, enabled, pool limit, same-filled, shrinker,
+#                   acceptance threshold, sweep period, per-cgroup limit
+#                   and writeback switch flipped
+#   writeback       writeback and reparenting requested
+#   faults          store-side and backing-write faults injected
+#   swapcycle       swapoff and swapon, pool empty in between
+#
+# while holders keep patterns swapped out through all of it (two of them
+# lose their cgroup early on: their records are reparented). Then, as
+# separate cases: every activity made progress and none failed, every page
+# verified, stored_pages equals the sum over the per-cgroup table, the
+# consistency check is clean, the pool is empty after swapoff, no removed
+# cgroup stays dying, the module unloads and the kernel log is clean.
+#
+# vm: mem=1G cpus=2 disks=backing:2G timeout=600
+set -euo pipefail
+
+. "$(dirname "$0")/lib/ktap.sh"
+. "$(dirname "$0")/lib/cgroup.sh"
+. "$(dirname "$0")/lib/mzswap.sh"
+. "$(dirname "$0")/lib/workload.sh"
+. "$(dirname "$0")/lib/writers.sh"
+
+if [ -n "${MZ_SOAK:-}" ]; then
+	SOAK_SECS=${MZ_SOAK_SECONDS:-1800}
+else
+	SOAK_SECS=${MZ_SOAK_SECONDS:-150}
+fi
+PARAMS=/sys/module/mzswap/parameters
+FAULTS=$MZ_DEBUGFS/faults
+STOP=$TMPDIR/soak.stop
+# The swap cycle holds it exclusively, the churn shared per batch: no
+# cgroup is being filled under its memory.max while there is no swap.
+GATE=$TMPDIR/soak.gate
+RES=$TMPDIR/soak.res
+# Limited cgroups that stay: "CGROUP LIMIT" per line; the swap cycle lifts
+# their limits while swapped off (swapoff charges every page it reads back
+# to its cgroup, and a cgroup at its limit without swap is OOM-killed).
+LIMITS=$TMPDIR/soak.limits
+ACTIVITIES=(press0 press1 churn knobs writeback faults swapcycle)
+NR_HOLDERS=4
+# Holders whose cgroups are removed during the soak.
+NR_ORPHANS=2
+
+say()
+{
+	echo "# soak: $*"
+}
+
+stopped()
+{
+	[ -e "$STOP" ]
+}
+
+# pause SECONDS: sleep, but wake up soon after the stop file appears.
+pause()
+{
+	local i
+
+	for ((i = 0; i < $1 * 5; i++)); do
+		! stopped || return 0
+		nap 0.2
+	done
+}
+
+# tally NAME ITERS FAILS: an activity's result, read by case_progress.
+tally()
+{
+	echo "$2 $3" >"$RES/tally.$1"
+	say "$1: $2 iterations, $3 failed"
+}
+
+_press()
+{
+	local name=$1 cg=$2 seed=$3 iters=0 fails=0 out
+
+	while ! stopped; do
+		if ! out=$(cg_run_in "$cg" "$PATTERN" --size 32M --kind 2to1 \
+			   --seed $((seed + iters)) --passes 2 --rewrite 20 \
+			   --quiet 2>&1); then
+			fails=$((fails + 1))
+			say "$name: run $iters failed: $out"
+			say "$name: memory.events $(tr '\n' ' ' <"$cg/memory.events")"
+		fi
+		iters=$((iters + 1))
+	done
+	tally "$name" "$iters" "$fails"
+}
+
+_churn()
+{
+	local park=$1 iters=0 fails=0 lock err=$RES/churn.err
+
+	exec {lock}>"$GATE"
+	while ! stopped; do
+		flock -s "$lock"
+		# A subshell: a failure ends the batch, not the loop. Its owners
+		# write only on a mismatch (--quiet), and not into a pipe that a
+		# failed batch's leftover owners would keep open.
+		if ! (churn_batch churn/c $((10000 + iters * 4)) 4 4M 2M "$park"
+		      verify_batch) >"$err" 2>&1; then
+			fails=$((fails + 1))
+			say "churn: batch $iters failed: $(<"$err")"
+		fi
+		flock -u "$lock"
+		iters=$((iters + 1))
+	done
+	exec {lock}>&-
+	tally churn "$iters" "$fails"
+}
+
+# One knob change per step, every value valid: each write must succeed.
+# The shrinker is off only while the pool limit is 1%, and p1's writeback
+# only while its compressed limit is 1 MiB: compressed pages are charged
+# to their cgroup, so a cgroup whose compressed data outgrows its
+# memory.max with no way to write it back is OOM-killed, by design (as
+# with zswap's memory.zswap.writeback=0). With a small pool or compressed
+# limit, further stores are refused and pass through instead.
+_knobs()
+{
+	local p1=$1 iters=0 fails=0 spec
+	local comps=(lz4 zstd lzo lzo-rle)
+	local steps=(
+		"$PARAMS/enabled N"
+		"$PARAMS/enabled Y"
+		"$PARAMS/max_pool_percent 1"
+		"$PARAMS/shrinker_enabled N"
+		"$PARAMS/same_filled_pages_enabled N"
+		"$PARAMS/accept_threshold_percent 60"
+		"$PARAMS/shrinker_enabled Y"
+		"$PARAMS/max_pool_percent 10"
+		"$MZ_DEBUGFS/cgroup_max $p1 1048576"
+		"$MZ_DEBUGFS/cgroup_writeback $p1 0"
+		"$PARAMS/reparent_period_ms 100"
+		"$PARAMS/same_filled_pages_enabled Y"
+		"$MZ_DEBUGFS/cgroup_writeback $p1 1"
+		"$MZ_DEBUGFS/cgroup_max $p1 max"
+		"$PARAMS/max_pool_percent 5"
+		"$PARAMS/accept_threshold_percent 90"
+		"$PARAMS/reparent_period_ms 1000"
+	)
+
+	while ! stopped; do
+		spec=${steps[$((iters % ${#steps[@]}))]}
+		write_expect "${spec%% *}" "${spec#* }" ok || fails=$((fails + 1))
+		if ((iters % 3 == 0)); then
+			write_expect "$PARAMS/compressor" \
+				"${comps[$((iters / 3 % 4))]}" ok ||
+				fails=$((fails + 1))
+		fi
+		iters=$((iters + 1))
+		nap 0.4
+	done
+	tally knobs "$iters" "$fails"
+}
+
+_writeback()
+{
+	local iters=0 fails=0
+
+	while ! stopped; do
+		write_expect "$MZ_DEBUGFS/writeback" 32 ok || fails=$((fails + 1))
+		if ((iters % 10 == 0)); then
+			write_expect "$MZ_DEBUGFS/reparent" 1 ok ||
+				fails=$((fails + 1))
+		fi
+		iters=$((iters + 1))
+		nap 0.2
+	done
+	tally writeback "$iters" "$fails"
+}
+
+# Only faults whose documented outcome loses nothing (README, "Fault
+# injection"): a failed entry_alloc, pool_alloc or compress passes the
+# store through to the backing device; a failed backing_write keeps the
+# entry (writeback) or keeps the page dirty in memory (pass-through). A
+# decompress or backing_read failure fails the load with EIO by design:
+# the owner would get SIGBUS and "every page verified" would no longer be
+# an invariant, so those two are left to tests/60-faults.sh.
+_faults()
+{
+	local iters=0 fails=0 point points=(entry_alloc pool_alloc compress backing_write)
+
+	while ! stopped; do
+		point=${points[$((iters % ${#points[@]}))]}
+		write_expect "$FAULTS/$point/probability" 30 ok &&
+			write_expect "$FAULTS/$point/interval" 1 ok &&
+			write_expect "$FAULTS/$point/times" 10 ok ||
+			fails=$((fails + 1))
+		iters=$((iters + 1))
+		pause 1
+	done
+	for point in "${points[@]}"; do
+		echo 0 >"$FAULTS/$point/times"
+	done
+	tally faults "$iters" "$fails"
+}
+
+# set_limits max|saved: lift the limits of $LIMITS, or put them back.
+set_limits()
+{
+	local cg limit
+
+	while read -r cg limit; do
+		[ "$1" != max ] || limit=max
+		# A holder's cgroup may be removed meanwhile.
+		echo "$limit" 2>/dev/null >"$cg/memory.max" || [ ! -d "$cg" ] ||
+			return 1
+	done <"$LIMITS"
+}
+
+_swapcycle()
+{
+	local period=$1 iters=0 fails=0 lock stored pool
+
+	exec {lock}>"$GATE"
+	while ! stopped; do
+		pause "$period"
+		! stopped || break
+		flock -x "$lock"
+		if ! set_limits max || ! swapoff /dev/mzswap0; then
+			fails=$((fails + 1))
+			say "swapcycle: swapoff $iters failed"
+		fi
+		stored=$(mz_counter stored_pages)
+		pool=$(mz_counter pool_total_size)
+		if [ "$stored" != 0 ] || [ "$pool" != 0 ]; then
+			fails=$((fails + 1))
+			say "swapcycle: swapped off, stored_pages $stored pool_total_size $pool"
+		fi
+		# mkswap warns that it wipes the old signature: it does.
+		if ! mkswap /dev/mzswap0 >/dev/null 2>&1 ||
+		   ! swapon /dev/mzswap0 ||
+		   ! set_limits saved; then
+			fails=$((fails + 1))
+			say "swapcycle: swapon $iters failed"
+		fi
+		flock -u "$lock"
+		iters=$((iters + 1))
+	done
+	exec {lock}>&-
+	tally swapcycle "$iters" "$fails"
+}
+
+# soak_run: the soak itself, in the test's own shell (the holders must be
+# its children to verify them at the end). Whatever happens is recorded
+# under $RES for the cases below; nothing here ends the test.
+soak_run()
+{
+	local park press0 press1 i cg pid pids=() holders=() rc line sum
+	local stored tries
+
+	mkdir -p "$RES"
+	klog_mark
+	mz_swapon max_pool_percent=5
+	# Stop the activities whatever ends this shell (before mz_teardown).
+	at_exit touch "$STOP"
+	park=$(cg_create park)
+	press0=$(cg_create press/p0)
+	press1=$(cg_create press/p1)
+	: >"$LIMITS"
+	for cg in "$press0" "$press1"; do
+		cg_write "$cg" memory.max 16M
+		echo "$cg 16M" >>"$LIMITS"
+	done
+	for ((i = 0; i < NR_HOLDERS; i++)); do
+		cg=$(cg_create "hold/h$i")
+		cg_write "$cg" memory.max 12M
+		echo "$cg 12M" >>"$LIMITS"
+	done
+	rm -f "$STOP"
+	say "${SOAK_SECS}s of: ${ACTIVITIES[*]}"
+
+	_press press0 "$press0" 100000 & pids+=($!)
+	_press press1 "$press1" 200000 & pids+=($!)
+	_churn "$park" & pids+=($!)
+	_knobs "${press1#"$CG_MOUNT"}" & pids+=($!)
+	_writeback & pids+=($!)
+	_faults & pids+=($!)
+	i=$((SOAK_SECS / 5))
+	_swapcycle $((i < 20 ? 20 : i > 60 ? 60 : i)) & pids+=($!)
+	local deadline=$((SECONDS + SOAK_SECS))
+
+	# The holders fill while all that runs; some lose their cgroup.
+	for ((i = 0; i < NR_HOLDERS; i++)); do
+		hold "hold/h$i" 24M 4to1 $((1000 + i)) --quiet
+		holders+=("$CG_BG_PID")
+	done
+	for ((i = 0; i < NR_ORPHANS; i++)); do
+		cg=$(cg_path "hold/h$i")
+		grep -v "^$cg " "$LIMITS" >"$LIMITS.new"
+		mv "$LIMITS.new" "$LIMITS"
+		echo "${holders[$i]}" >"$park/cgroup.procs"
+		rmdir "$cg"
+	done
+	say "holders filled, $NR_ORPHANS of them in removed cgroups"
+
+	while [ "$SECONDS" -lt "$deadline" ]; do
+		nap 1
+	done
+	touch "$STOP"
+	say "stopping"
+	for pid in "${pids[@]}"; do
+		wait "$pid" || say "activity $pid exited with $?"
+	done
+
+	# Quiet now: no knob, fault or cgroup changes; the holders sleep.
+	# Back to the defaults, and the live holders squeezed, so that the
+	# cache holds their pages, recorded in their cgroups, for the sum.
+	echo Y >"$PARAMS/enabled"
+	echo 20 >"$PARAMS/max_pool_percent"
+	echo Y >"$PARAMS/shrinker_enabled"
+	echo "${press1#"$CG_MOUNT"} max" >"$MZ_DEBUGFS/cgroup_max"
+	echo "${press1#"$CG_MOUNT"} 1" >"$MZ_DEBUGFS/cgroup_writeback"
+	for ((i = NR_ORPHANS; i < NR_HOLDERS; i++)); do
+		cg_write "hold/h$i" memory.max 8M
+	done
+	echo 1 >"$MZ_DEBUGFS/reparent"
+	cp "$MZ_DEBUGFS/cgroups" "$RES/cgroups"
+	for ((tries = 0; tries < 20; tries++)); do
+		# Reclaim may still store a page between the two reads.
+		cp "$MZ_DEBUGFS/cgroups" "$RES/cgroups"
+		stored=$(mz_counter stored_pages)
+		sum=0
+		while read -r line; do
+			[[ $line != "#"* ]] || continue
+			read -r _ _ _ i _ <<<"$line"
+			sum=$((sum + i))
+		done <"$RES/cgroups"
+		[ "$sum" != "$stored" ] || break
+		nap 0.5
+	done
+	echo "$stored $sum" >"$RES/sum"
+	cat "$MZ_DEBUGFS/check" >"$RES/check"
+	mz_counters >"$RES/counters"
+	for i in entry_alloc pool_alloc compress backing_write; do
+		echo "$i $(<"$FAULTS/$i/injected")"
+	done >"$RES/injected"
+
+	# Every holder reads back every page.
+	for ((i = 0; i < NR_HOLDERS; i++)); do
+		verify_rc "${holders[$i]}"
+		echo "h$i $VERIFY_RC" >>"$RES/holders"
+	done
+}
+
+# tally_of NAME: "ITERS FAILS" of an activity, or fail if it left none.
+tally_of()
+{
+	[ -s "$RES/tally.$1" ] || fail "$1 left no tally: it died"
+	echo "$(<"$RES/tally.$1")"
+}
+
+case_progress()
+{
+	local name iters fails injected=0 n
+
+	for name in "${ACTIVITIES[@]}"; do
+		read -r iters fails <<<"$(tally_of "$name")"
+		echo "$name: $iters iterations, $fails failed"
+		check_gt "$iters" 0 "$name iterations"
+	done
+	while read -r name n; do
+		echo "faults/$name/injected $n"
+		injected=$((injected + n))
+	done <"$RES/injected"
+	check_gt "$injected" 0 "faults injected"
+	while read -r name n; do
+		case $name in
+		stores|loads|written_back_pages|reparent_records|invalidations|\
+		reject_disabled|pool_limit_hit|shrink_worker_runs|\
+		duplicate_entry|reject_compress_fail|writeback_fail)
+			echo "$name $n" ;;
+		esac
+	done <"$RES/counters"
+	# What the activities are there to cause happened.
+	for name in written_back_pages reparent_records pool_limit_hit \
+		    shrink_worker_runs reject_disabled; do
+		check_gt "$(grep -m1 "^$name " "$RES/counters" | cut -d' ' -f2)" 0 \
+			"$name"
+	done
+}
+
+case_verified()
+{
+	local name iters fails h rc bad=0
+
+	for name in press0 press1 churn; do
+		read -r iters fails <<<"$(tally_of "$name")"
+		echo "$name: $iters runs, $fails failed"
+		[ "$fails" = 0 ] || bad=1
+	done
+	check_eq "$(wc -l <"$RES/holders")" "$NR_HOLDERS" "holders verified"
+	while read -r h rc; do
+		echo "holder $h: exit $rc"
+		[ "$rc" = 0 ] || bad=1
+	done <"$RES/holders"
+	check_eq "$bad" 0 "runs and holders that failed"
+}
+
+case_steps()
+{
+	local name iters fails bad=0
+
+	for name in knobs writeback faults swapcycle; do
+		read -r iters fails <<<"$(tally_of "$name")"
+		echo "$name: $iters steps, $fails failed"
+		[ "$fails" = 0 ] || bad=1
+	done
+	check_eq "$bad" 0 "activities with failed steps"
+}
+
+case_sum()
+{
+	local stored sum
+
+	read -r stored sum <"$RES/sum"
+	# The header and the lines that own pages.
+	awk 'NR == 1 || $4 != 0' "$RES/cgroups" | head -n 20
+	echo "stored_pages $stored, sum over the table $sum"
+	check_gt "$stored" 500 "stored_pages (the squeezed holders' pages)"
+	check_eq "$sum" "$stored" "sum of the table's stored_pages"
+}
+
+case_check()
+{
+	local last
+
+	last=$(tail -n1 "$RES/check")
+	echo "at the end of the soak: $last"
+	[[ $last == *" problems 0" ]] || fail "check: $(<"$RES/check")"
+	mz_check_records
+}
+
+case_swapoff()
+{
+	cg_cleanup
+	swapoff /dev/mzswap0
+	check_eq "$(mz_counter stored_pages)" 0 "stored_pages after swapoff"
+	check_eq "$(mz_counter pool_total_size)" 0 "pool_total_size after swapoff"
+	mz_check_records
+}
+
+case_dying()
+{
+	wait_dying_zero
+}
+
+case_unload()
+{
+	mz_unload
+	klog_check_since_mark
+}
+
+ktap_print_header
+ktap_set_plan 8
+soak_run
+ktap_case "every activity made progress (${SOAK_SECS}s soak)" case_progress
+ktap_case "every page verified: holders, pressure runs, churned owners" case_verified
+ktap_case "every knob, writeback, fault and swap-cycle step succeeded" case_steps
+ktap_case "stored_pages equals the sum over the per-cgroup table" case_sum
+ktap_case "the consistency check is clean" case_check
+ktap_case "the pool is empty after swapoff" case_swapoff
+ktap_case "no removed cgroup stays dying" case_dying
+ktap_case "the module unloads, the kernel log is clean" case_unload
+ktap_finished
