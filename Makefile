@@ -64,8 +64,10 @@ moddir:
 ifeq ($(KERNEL),debug)
 	@test -n "$(MZ_KERNEL_DIR)" || \
 		{ echo "the debug kernel is not built: make debug-kernel" >&2; exit 1; }
-	@mkdir -p $(MODDIR)
-	@cp -rsf $(CURDIR)/Kbuild $(CURDIR)/module $(CURDIR)/include $(MODDIR)/
+	@mkdir -p $(MODDIR)/module
+	@# Sources only: module/ also holds the Debian build's objects.
+	@cp -rsf $(CURDIR)/Kbuild $(CURDIR)/include $(MODDIR)/
+	@cp -sf $(CURDIR)/module/*.[ch] $(MODDIR)/module/
 endif
 
 modules: moddir
@@ -84,8 +86,10 @@ modules_install: modules
 	$(MAKE) -C $(KDIR) M=$(MODDIR) INSTALL_MOD_DIR=extra modules_install
 	depmod -a $(KVER)
 
+# The host's set-up is Debian's kernel's, whatever KERNEL says (the debug
+# kernel is scripts/debug-kernel.sh's).
 setup:
-	@scripts/setup.sh
+	@KVER= scripts/setup.sh
 
 check: setup
 ifeq ($(KERNEL),debug)

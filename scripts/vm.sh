@@ -24,7 +24,8 @@
 #   -e NAME[=VAL]  also pass variable NAME (set to VAL) to the command.
 #   -t SECONDS     kill the VM and fail after SECONDS (default 3600, 0: never)
 #   -k DIR         boot the kernel built in DIR instead of Debian's (default
-#                  $MZ_KERNEL_DIR): DIR/vmlinux (ELF, PVH entry), DIR/release
+#                  $MZ_KERNEL_DIR): DIR/bzImage (else DIR/vmlinux, PVH entry),
+#                  DIR/release
 #                  (its uname -r) and its modules in DIR/modules/lib/modules/,
 #                  which the guest sees as /lib/modules; laid out so by
 #                  scripts/debug-kernel.sh. KVER is set to its release.
@@ -149,8 +150,9 @@ done < <(compgen -e | grep '^MZ_' || true)
 trap cleanup EXIT
 modules=
 if [ -n "$kdir" ]; then
-	if [ ! -s "$kdir/vmlinux" ] || [ ! -s "$kdir/release" ]; then
-		log "no kernel in '$kdir' (want vmlinux and release)"
+	if { [ ! -s "$kdir/bzImage" ] && [ ! -s "$kdir/vmlinux" ]; } ||
+	   [ ! -s "$kdir/release" ]; then
+		log "no kernel in '$kdir' (want bzImage or vmlinux, and release)"
 		exit 2
 	fi
 	kdir=$(cd "$kdir" && pwd -P)
@@ -158,7 +160,10 @@ if [ -n "$kdir" ]; then
 	[ -d "$kdir/modules/lib/modules/$kver" ] ||
 		{ log "no $kdir/modules/lib/modules/$kver"; exit 2; }
 	modules=$kdir/modules/lib/modules
+	# The debug kernel's PVH entry dies before its first message (KASAN
+	# and PVH); its bzImage boots.
 	vmlinux=$kdir/vmlinux
+	[ ! -s "$kdir/bzImage" ] || vmlinux=$kdir/bzImage
 	initrd=$(vmimage_initramfs "$kver" "$kdir/modules")
 	[[ " ${passenv[*]} " == *" MZ_KERNEL_DIR "* ]] || passenv+=(MZ_KERNEL_DIR)
 	export KVER=$kver MZ_KERNEL_DIR=$kdir
