@@ -191,17 +191,28 @@ _writeback()
 # an invariant, so those two are left to tests/60-faults.sh.
 _faults()
 {
-	local iters=0 fails=0 point points=(entry_alloc pool_alloc compress backing_write)
+	local iters=0 fails=0 lock point points=(entry_alloc pool_alloc compress backing_write)
 
+	# Armed only while holding the gate shared: a swap cycle's mkswap
+	# writes the swap header through to the backing device, and an
+	# injected backing_write failure there fails mkswap, as it should.
+	exec {lock}>"$GATE"
 	while ! stopped; do
 		point=${points[$((iters % ${#points[@]}))]}
+		flock -s "$lock"
 		write_expect "$FAULTS/$point/probability" 30 ok &&
 			write_expect "$FAULTS/$point/interval" 1 ok &&
 			write_expect "$FAULTS/$point/times" 10 ok ||
 			fails=$((fails + 1))
 		iters=$((iters + 1))
 		pause 1
+		write_expect "$FAULTS/$point/times" 0 ok ||
+			fails=$((fails + 1))
+		flock -u "$lock"
+		# Let a waiting swap cycle take the gate.
+		sleep 0.2
 	done
+	exec {lock}>&-
 	for point in "${points[@]}"; do
 		echo 0 >"$FAULTS/$point/times"
 	done
@@ -241,11 +252,11 @@ _swapcycle()
 			say "swapcycle: swapped off, stored_pages $stored pool_total_size $pool"
 		fi
 		# mkswap warns that it wipes the old signature: it does.
-		if ! mkswap /dev/mzswap0 >/dev/null 2>&1 ||
+		if ! mkswap /dev/mzswap0 >"$RES/mkswap.out" 2>&1 ||
 		   ! swapon /dev/mzswap0 ||
 		   ! set_limits saved; then
 			fails=$((fails + 1))
-			say "swapcycle: swapon $iters failed"
+			say "swapcycle: swapon $iters failed: $(tail -n 1 "$RES/mkswap.out")"
 		fi
 		flock -u "$lock"
 		iters=$((iters + 1))
