@@ -127,6 +127,28 @@ static void mz_backing_end_io(struct bio *bio)
 	bio_put(bio);
 }
 
+/* An injected backing I/O failure, counted as a real one would be. */
+static bool mz_backing_should_fail(bool write)
+{
+	if (!mz_should_fail(write ? MZ_FAULT_backing_write
+				  : MZ_FAULT_backing_read))
+		return false;
+	mz_stat_inc(MZ_STAT_backing_io_errors);
+	return true;
+}
+
+/* A bio for @page at @slot of the backing device, counted; not submitted. */
+static struct bio *mz_backing_bio(struct page *page, u32 slot, blk_opf_t opf)
+{
+	struct bio *bio = bio_alloc(mz_dev.backing, 1, opf, GFP_NOIO);
+
+	bio->bi_iter.bi_sector = (sector_t)slot << MZ_SECTORS_PER_PAGE_SHIFT;
+	__bio_add_page(bio, page, PAGE_SIZE, 0);
+	mz_stat_inc(op_is_write(opf) ? MZ_STAT_backing_writes
+				     : MZ_STAT_backing_reads);
+	return bio;
+}
+
 /**
  * mz_backing_rw - read or write one page of @slot on the backing device
  * @page: the data
@@ -136,54 +158,32 @@ static void mz_backing_end_io(struct bio *bio)
  *	bio is chained to it and completes it. Waiting here would deadlock,
  *	since bios submitted under ->submit_bio are only issued after it
  *	returns.
- * @done: otherwise, if set, called on completion (possibly from IRQ).
+ * @done: otherwise, called on completion (possibly from IRQ).
  *
- * With neither, waits for the I/O. Returns 1 when the I/O completes
- * asynchronously, else 0 or an error.
+ * Returns 1: the I/O completes asynchronously, failed or not. (Writeback
+ * builds its own bios, mz_writeback_batch().)
  */
 int mz_backing_rw(struct page *page, u32 slot, bool write, struct bio *parent,
 		  mz_bio_done_t done)
 {
-	blk_opf_t opf = write ? REQ_OP_WRITE : REQ_OP_READ;
 	struct bio *bio;
-	int err;
 
-	if (mz_should_fail(write ? MZ_FAULT_backing_write
-				 : MZ_FAULT_backing_read)) {
-		mz_stat_inc(MZ_STAT_backing_io_errors);
-		if (parent) {
+	if (mz_backing_should_fail(write)) {
+		if (parent)
 			parent->bi_status = BLK_STS_IOERR;
-			return 1;
-		}
-		if (done) {
+		else
 			done(page, -EIO);
-			return 1;
-		}
-		return -EIO;
+		return 1;
 	}
-	if (write && !parent && !done)
-		opf |= REQ_SYNC;
-	bio = bio_alloc(mz_dev.backing, 1, opf, GFP_NOIO);
-	bio->bi_iter.bi_sector = (sector_t)slot << MZ_SECTORS_PER_PAGE_SHIFT;
-	__bio_add_page(bio, page, PAGE_SIZE, 0);
-	mz_stat_inc(write ? MZ_STAT_backing_writes : MZ_STAT_backing_reads);
-
+	bio = mz_backing_bio(page, slot, write ? REQ_OP_WRITE : REQ_OP_READ);
 	if (parent) {
 		bio_chain(bio, parent);
-		submit_bio(bio);
-		return 1;
-	}
-	if (done) {
+	} else {
 		bio->bi_private = done;
 		bio->bi_end_io = mz_backing_end_io;
-		submit_bio(bio);
-		return 1;
 	}
-	err = submit_bio_wait(bio);
-	if (err)
-		mz_stat_inc(MZ_STAT_backing_io_errors);
-	bio_put(bio);
-	return err;
+	submit_bio(bio);
+	return 1;
 }
 
 /*********************************
@@ -279,10 +279,8 @@ static int mz_wb_prepare(struct mz_wb_item *it, struct mz_wb_wait *wait)
 
 	/* 3: @e is pinned; the slot's other writers wait for the bit lock. */
 	err = mz_entry_decompress(e, page);
-	if (!err && mz_should_fail(MZ_FAULT_backing_write)) {
-		mz_stat_inc(MZ_STAT_backing_io_errors);
+	if (!err && mz_backing_should_fail(true))
 		err = -EIO;
-	}
 	if (err) {
 		mz_stat_inc(MZ_STAT_writeback_fail);
 		mz_tree_lru_putback(e, it->slot);
@@ -292,11 +290,7 @@ static int mz_wb_prepare(struct mz_wb_item *it, struct mz_wb_wait *wait)
 		__free_page(page);
 		return err;
 	}
-	it->bio = bio_alloc(mz_dev.backing, 1, REQ_OP_WRITE | REQ_SYNC,
-			    GFP_NOIO);
-	it->bio->bi_iter.bi_sector =
-		(sector_t)it->slot << MZ_SECTORS_PER_PAGE_SHIFT;
-	__bio_add_page(it->bio, page, PAGE_SIZE, 0);
+	it->bio = mz_backing_bio(page, it->slot, REQ_OP_WRITE | REQ_SYNC);
 	it->bio->bi_private = wait;
 	it->bio->bi_end_io = mz_wb_end_io;
 	return 0;
@@ -377,7 +371,6 @@ int mz_writeback_batch(struct mz_wb_item *it, unsigned int nr,
 		if (it[i].err)
 			continue;
 		atomic_inc(&wait.pending);
-		mz_stat_inc(MZ_STAT_backing_writes);
 		submit_bio(it[i].bio);
 	}
 	blk_finish_plug(&plug);
