@@ -154,6 +154,13 @@ static int mz_store_cache(struct page *page, u32 slot)
 	void *src;
 	int reason = 0;
 
+	/*
+	 * Page 0 is the swap header, not swap data (zswap never sees it).
+	 * Kept on the backing device, it leaves the cache empty after
+	 * swapoff, which never frees slot 0.
+	 */
+	if (!slot)
+		return MZ_STAT_header_writes;
 	if (!READ_ONCE(mz_enabled))
 		return MZ_STAT_reject_disabled;
 

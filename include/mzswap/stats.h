@@ -23,6 +23,7 @@ MZ_STAT(reject_compress_poor, "stores rejected: worse than max_compressed_percen
 MZ_STAT(reject_compress_fail, "stores rejected: compressor error")
 MZ_STAT(reject_cgroup_limit, "stores rejected: owner at its compressed limit")
 MZ_STAT(reject_disabled, "stores passed through: enabled=N")
+MZ_STAT(header_writes, "writes of page 0, the swap header: always passed through")
 MZ_STAT(written_back_pages, "entries written back to the backing device")
 MZ_STAT(writeback_fail, "writebacks that failed and kept their entry")
 MZ_STAT(writeback_skip_busy, "writebacks skipped: slot I/O in flight")
