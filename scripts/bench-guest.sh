@@ -4,16 +4,19 @@
 # bench-guest.sh: the benchmark inside the VM (scripts/bench.sh boots it).
 #
 # Sections, in one boot, each swap setup on fresh devices one after another
-# (MZ_BENCH_SECTIONS picks some: "single multi pool cgroups meta"):
+# (MZ_BENCH_SECTIONS picks some: "single multi program pool cgroups"):
 #
 #   single   tests/pattern writes then re-reads $SIZE in one cgroup with
 #            memory.max=$LIMIT, at three compressibilities.
 #   multi    $MULTI such cgroups at once, each $MULTI_SIZE in $MULTI_LIMIT.
+#   program  a real program: GNU sort sorting $PROG_LINES lines of text in
+#            one buffer, in a cgroup with memory.max=$PROG_LIMIT.
 #   pool     store and load latency with the pool at 1k .. 256k entries
-#            (zswap, mzswap): a pattern of that size in an unlimited cgroup
-#            is pushed out with memory.reclaim, then read back.
+#            (zswap, mzswap): the pool grows untimed, then a sample of
+#            $POOL_SAMPLE pages is pushed out with memory.reclaim and read
+#            back, timed.
 #   cgroups  mzswap's worker step and shrinker call with 10, 100 and 1000
-#            cgroups holding entries.
+#            cgroups holding entries (filled by one scripts/lib/cgfill.py).
 #   meta     metadata bytes per stored page, from slab usage (in "pool").
 #
 # Setups: zswap (6.1, zsmalloc, over a virtio disk), zswap-cap (the same,
@@ -29,9 +32,10 @@ set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 . "$repo/tests/lib/cgroup.sh"
 . "$repo/tests/lib/mzswap.sh"
+. "$repo/tests/lib/workload.sh"
 
 OUT=${MZ_BENCH_OUT:?}
-SECTIONS=${MZ_BENCH_SECTIONS:-single multi pool cgroups}
+SECTIONS=${MZ_BENCH_SECTIONS:-single multi program pool cgroups}
 SIZE=${MZ_BENCH_SIZE:-96M}
 LIMIT=${MZ_BENCH_LIMIT:-24M}
 MULTI=${MZ_BENCH_MULTI:-4}
@@ -40,7 +44,10 @@ MULTI_LIMIT=${MZ_BENCH_MULTI_LIMIT:-12M}
 SETUPS=${MZ_BENCH_SETUPS:-zswap zswap-cap mzswap mzswap-async zram disk}
 KINDS=${MZ_BENCH_KINDS:-2to1 4to1 incompressible}
 POOL_STEPS=${MZ_BENCH_POOL_STEPS:-1024 4096 16384 65536 262144}
+POOL_SAMPLE=${MZ_BENCH_POOL_SAMPLE:-1024}
 CG_STEPS=${MZ_BENCH_CG_STEPS:-10 100 1000}
+PROG_LINES=${MZ_BENCH_PROG_LINES:-500000}
+PROG_LIMIT=${MZ_BENCH_PROG_LIMIT:-16M}
 : >"$OUT"
 
 emit()
@@ -108,9 +115,12 @@ teardown_swap()
 # slab_bytes CACHE: memory in CACHE's slabs (its pages, not its objects).
 slab_bytes()
 {
-	local d=/sys/kernel/slab/$1
+	local d=/sys/kernel/slab/$1 slabs order
 
-	echo $(( $(cut -d' ' -f1 "$d/slabs") * (4096 << $(<"$d/order")) ))
+	# Builtins only: a fork per cache would cost seconds under TCG.
+	read -r slabs _ <"$d/slabs"
+	read -r order <"$d/order"
+	echo $((slabs * (4096 << order)))
 }
 
 # mz_pool_bytes: memory the mzswap pool takes. With the slab allocator the
@@ -181,7 +191,7 @@ _all_ready_or_dead()
 run_workload()
 {
 	local setup=$1 label=$2 n=$3 size=$4 limit=$5 kind=$6
-	local cgs=() i rc=0 oom=0 majf=0 t0 t1 held in0 out0 lat
+	local cgs=() i rc=0 oom=0 majf=0 t0 t1 th0 th1 held in0 out0 lat
 	PIDS=()
 
 	setup_swap "$setup"
@@ -203,7 +213,10 @@ run_workload()
 		PIDS+=("$CG_BG_PID")
 	done
 	wait_for 900 _all_ready_or_dead
+	# Reading the cache's state is not the workload's time.
+	th0=$EPOCHREALTIME
 	held=$(cache_state "$setup")
+	th1=$EPOCHREALTIME
 	for ((i = 0; i < n; i++)); do
 		kill -USR1 "${PIDS[i]}" 2>/dev/null || true
 	done
@@ -218,28 +231,75 @@ run_workload()
 		rm -f "$TMPDIR/ready.$i"
 		cg_destroy "${cgs[i]}"
 	done
-	emit "run $setup $label rc $rc oom_kill $oom wall_ms $(( (${t1/./} - ${t0/./}) / 1000 )) pgmajfault $majf pswpin $(( $(vmstat pswpin) - in0 )) pswpout $(( $(vmstat pswpout) - out0 )) $held"
+	emit "run $setup $label rc $rc oom_kill $oom wall_ms $(( (${t1/./} - ${t0/./} - ${th1/./} + ${th0/./}) / 1000 )) pgmajfault $majf pswpin $(( $(vmstat pswpin) - in0 )) pswpout $(( $(vmstat pswpout) - out0 )) $held"
 	teardown_swap "$setup"
 }
 
-# push_out CG BYTES: reclaim BYTES of CG's memory into swap. memory.reclaim
-# fails with EAGAIN when it falls short; retry a few times.
-push_out()
+# peak_sampler SETUP FILE: every second, append cache_state to FILE, until
+# killed; sets SAMPLER.
+peak_sampler()
 {
-	local f i
+	(while :; do cache_state "$1"; sleep 1; done) >"$2" 2>/dev/null &
+	SAMPLER=$!
+}
 
-	f=$(cg_path "$1")/memory.reclaim
-	for i in 1 2 3; do
-		echo "$2" >"$f" 2>/dev/null && break
-	done
-	return 0
+# program_input: $PROG_LINES lines of text (a random 16-hex-digit key and
+# a word) in $TMPDIR/sort.in, charged to this (unlimited) cgroup, and the
+# checksum of their sorted order in PROG_SUM.
+program_input()
+{
+	awk -v n="$PROG_LINES" 'BEGIN {
+		split("swap zswap zram memcg lru shrinker writeback slot", w)
+		srand(42)
+		for (i = 0; i < n; i++)
+			printf "%08x%08x %s %d\n", rand() * 4294967296,
+				rand() * 4294967296, w[int(rand() * 8) + 1], i
+	}' >"$TMPDIR/sort.in"
+	PROG_SUM=$(LC_ALL=C sort -S 512M "$TMPDIR/sort.in" | sha256sum)
+	emit "program sort lines $PROG_LINES bytes $(stat -c %s "$TMPDIR/sort.in") limit $PROG_LIMIT"
+}
+
+# run_program SETUP: a real program, GNU sort, sorting $TMPDIR/sort.in in
+# one buffer (-S large enough: no temporary files) in a cgroup with
+# memory.max=$PROG_LIMIT, so that its buffer swaps; its output must match
+# PROG_SUM. The stored pages and pool are the peak seen while it ran.
+run_program()
+{
+	local setup=$1 cg rc=0 t0 t1 in0 out0 lat sum peak
+
+	setup_swap "$setup"
+	cg=$(cg_create "bench-$setup-sort")
+	cg_write "$cg" memory.max "$PROG_LIMIT"
+	[ "$setup" != zswap-cap ] ||
+		cg_write "$cg" memory.zswap.max $(($(bytes "$PROG_LIMIT") / 2))
+	in0=$(vmstat pswpin); out0=$(vmstat pswpout)
+	lat=$TMPDIR/lat.$setup.sort
+	probe_start "bench-${setup%-*}.bt" "$lat"
+	peak_sampler "$setup" "$TMPDIR/peak.$setup"
+	t0=$EPOCHREALTIME
+	sum=$(cg_run_in "$cg" env LC_ALL=C sort -S 256M --parallel=1 \
+		"$TMPDIR/sort.in" | sha256sum) || rc=$?
+	t1=$EPOCHREALTIME
+	kill "$SAMPLER"
+	wait "$SAMPLER" 2>/dev/null || true
+	probe_stop "$lat" "$setup sort"
+	if [ "$rc" = 0 ] && [ "$sum" != "$PROG_SUM" ]; then
+		echo "sort under $setup: wrong output"
+		rc=1
+	fi
+	peak=$(sort -n -k2 "$TMPDIR/peak.$setup" | tail -n 1)
+	emit "run $setup sort rc $rc oom_kill $(cg_read_key "$cg" memory.events oom_kill) wall_ms $(( (${t1/./} - ${t0/./}) / 1000 )) pgmajfault $(cg_read_stat "$cg" pgmajfault) pswpin $(( $(vmstat pswpin) - in0 )) pswpout $(( $(vmstat pswpout) - out0 )) ${peak:-stored_pages 0 pool_bytes 0 written_back 0}"
+	cg_destroy "$cg"
+	teardown_swap "$setup"
 }
 
 # slab_objs CACHE: allocated objects of CACHE (0 when it does not exist).
 slab_objs()
 {
-	[ -d "/sys/kernel/slab/$1" ] || { echo 0; return; }
-	cut -d' ' -f1 "/sys/kernel/slab/$1/objects"
+	local n=0
+
+	[ ! -d "/sys/kernel/slab/$1" ] || read -r n _ <"/sys/kernel/slab/$1/objects"
+	echo "$n"
 }
 
 slab_size()
@@ -247,45 +307,65 @@ slab_size()
 	cat "/sys/kernel/slab/$1/slab_size"
 }
 
-# pool_growth SETUP: for each pool size in POOL_STEPS, a pattern of that many
-# pages in an unlimited cgroup, pushed out with memory.reclaim (the stores),
-# then read back (the loads). At the largest, metadata per stored page.
+# pool_fill CG PAGES SEED: a pattern of PAGES 4:1 pages in CG, written and
+# held (not verified); its pid in FILL_PID.
+pool_fill()
+{
+	local ready=$TMPDIR/ready.pool.$3
+
+	rm -f "$ready"
+	cg_run_bg "$1" "$repo/tests/pattern" --size $(($2 * 4))K --kind 4to1 \
+		--seed "$3" --ready "$ready" --hold 0 --verify --quiet
+	FILL_PID=$CG_BG_PID
+	wait_for 900 _ready_or_dead "$ready" "$FILL_PID"
+	[ -e "$ready" ] || fail "pool pattern of $2 pages died"
+	rm -f "$ready"
+}
+
+# pool_growth SETUP: the pool grows through POOL_STEPS entries: at each
+# step, background patterns bring it to that size untimed (pushed out with
+# memory.reclaim), then a sample of $POOL_SAMPLE pages is pushed out (the
+# timed stores) and read back and verified (the timed loads). At the
+# largest, metadata per stored page. Only the samples are timed and read
+# back: the kprobes' cost under TCG stays bounded as the pool grows.
 pool_growth()
 {
-	local setup=$1 pages cg lat pid ready=$TMPDIR/ready.pool stored
-	local nodes0 nodes1 entry
+	local setup=$1 pages have=0 cg seed=10 lat stored nodes0 nodes1 entry
+	local bg=() pid
 
 	if [ "$setup" = mzswap ]; then
-		# Nothing but the pool limit may write entries back here.
-		setup_swap mzswap shrinker_enabled=N max_pool_percent=50
+		# Nothing but the pool limit may write entries back here. Through
+		# the swap cache with readahead, as zswap: the timed calls are
+		# the same in both modes, the read-backs cost fewer faults.
+		setup_swap mzswap-async shrinker_enabled=N max_pool_percent=50
 	else
 		setup_swap "$setup"
 		echo 50 >/sys/module/zswap/parameters/max_pool_percent
 	fi
+	cg=$(cg_create "bench-pool-$setup")
+	sync; echo 3 >/proc/sys/vm/drop_caches
+	nodes0=$(slab_objs radix_tree_node)
 	for pages in $POOL_STEPS; do
-		cg=$(cg_create "bench-pool-$setup-$pages")
-		rm -f "$ready"
-		cg_run_bg "$cg" "$repo/tests/pattern" --size $((pages * 4))K \
-			--kind 4to1 --seed 7 --ready "$ready" --hold 0 \
-			--verify --quiet
-		pid=$CG_BG_PID
-		wait_for 900 _ready_or_dead "$ready" "$pid"
-		rm -f "$ready"
-		sync; echo 3 >/proc/sys/vm/drop_caches
-		nodes0=$(slab_objs radix_tree_node)
+		if [ "$pages" -gt $((have + POOL_SAMPLE)) ]; then
+			pool_fill "$cg" $((pages - have - POOL_SAMPLE)) $((seed++))
+			bg+=("$FILL_PID")
+			cg_reclaim "$cg" $(((pages - have - POOL_SAMPLE) * 4096))
+		fi
+		pool_fill "$cg" "$POOL_SAMPLE" $((seed++))
+		pid=$FILL_PID
 		lat=$TMPDIR/lat.pool.$setup.$pages
 		probe_start "bench-$setup.bt" "$lat"
-		push_out "$cg" $((pages * 4096))
+		cg_reclaim "$cg" $((POOL_SAMPLE * 4096))
 		read -r _ stored _ < <(cache_state "$setup")
-		# Let RCU free the swap cache's xarray nodes of the writeout.
-		sleep 1
-		nodes1=$(slab_objs radix_tree_node)
 		kill -USR1 "$pid"
 		wait "$pid"
 		probe_stop "$lat" "$setup pool$pages"
 		emit "pool $setup $pages stored $stored"
-		cg_destroy "$cg"
+		have=$((pages - POOL_SAMPLE))
 	done
+	# Let RCU free the swap cache's xarray nodes of the writeout.
+	sleep 1
+	nodes1=$(slab_objs radix_tree_node)
 	# Metadata at the largest step: the entry's slab object, the memcg
 	# pointer a SLAB_ACCOUNT object carries in its slab's vector, the
 	# zsmalloc handle (zswap's; mzswap's slab allocator has none) and
@@ -299,43 +379,36 @@ pool_growth()
 		entry=$(slab_size zswap_entry)
 		emit "meta zswap stored $stored entry_bytes $entry objcg_bytes 0 handle_bytes 8 node_bytes $(( (nodes1 - nodes0) * $(slab_size radix_tree_node) ))"
 	fi
+	# Freeing the slots empties the pool; swapoff would read it all back.
+	kill "${bg[@]}" 2>/dev/null || true
+	wait "${bg[@]}" 2>/dev/null || true
+	cg_destroy "bench-pool-$setup"
 	teardown_swap "$setup"
-}
-
-_ready_or_dead()
-{
-	[ -e "$1" ] || ! kill -0 "$2" 2>/dev/null
-}
-
-_all_files()
-{
-	local i
-
-	for ((i = 0; i < $1; i++)); do
-		[ -e "$TMPDIR/cgready.$i" ] || return 1
-	done
 }
 
 # cgroup_growth: for each count in CG_STEPS, that many cgroups each holding
 # 64 pages in mzswap; time worker steps (debugfs writeback, one entry per
 # visited cgroup) and shrinker calls (memory.reclaim of single cgroups).
+# One scripts/lib/cgfill.py process per step fills the step's new cgroups.
 cgroup_growth()
 {
-	local total=0 want i cg lat pids=()
+	local total=0 want i cgs lat home pids=()
 
 	setup_swap mzswap shrinker_enabled=N max_pool_percent=50
+	home=$(cg_create bench-cg-home)
 	for want in $CG_STEPS; do
+		cgs=()
 		for ((i = total; i < want; i++)); do
-			cg=$(cg_create "bench-cg-$i")
-			cg_run_bg "$cg" "$repo/tests/pattern" --size 256K \
-				--kind 2to1 --seed $((i + 100)) \
-				--ready "$TMPDIR/cgready.$i" --hold 0 --quiet
-			pids+=("$CG_BG_PID")
+			cgs+=("$(cg_create "bench-cg-$i")")
 		done
-		wait_for 600 _all_files "$want"
+		rm -f "$TMPDIR/cgready"
+		CGFILL_HOME=$home python3 "$repo/scripts/lib/cgfill.py" \
+			"$TMPDIR/cgready" 64 "${cgs[@]}" &
+		pids+=($!)
+		wait_for 600 _ready_or_dead "$TMPDIR/cgready" "${pids[-1]}"
+		[ -e "$TMPDIR/cgready" ] || fail "cgfill.py died filling $want cgroups"
 		for ((i = total; i < want; i++)); do
-			rm -f "$TMPDIR/cgready.$i"
-			push_out "$(cg_root)/bench-cg-$i" 256K
+			cg_reclaim "bench-cg-$i" 256K
 		done
 		total=$want
 		lat=$TMPDIR/lat.cg.$want
@@ -344,28 +417,39 @@ cgroup_growth()
 		echo $((2 * want)) >"$MZ_DEBUGFS/writeback"
 		echo Y >/sys/module/mzswap/parameters/shrinker_enabled
 		for i in 0 1 2 3 4 5 6 7 8 9; do
-			push_out "$(cg_root)/bench-cg-$((i * want / 10))" 64K
+			cg_reclaim "bench-cg-$((i * want / 10))" 64K
 		done
 		echo N >/sys/module/mzswap/parameters/shrinker_enabled
 		probe_stop "$lat" "mzswap cg$want"
 		emit "cgroups $want stored $(mz_counter stored_pages)"
 	done
 	kill "${pids[@]}" 2>/dev/null || true
-	wait || true
+	wait "${pids[@]}" 2>/dev/null || true
 	for ((i = 0; i < total; i++)); do
 		cg_destroy "bench-cg-$i"
 	done
+	cg_destroy bench-cg-home
 	teardown_swap mzswap
 }
 
 # THP off: a huge page skips ->rw_page and frontswap alike and would go
 # untimed; every setup then swaps 4 KiB pages, timed at its entry point.
 echo never >/sys/kernel/mm/transparent_hugepage/enabled
-emit "kernel $(uname -r) cpus $(nproc) mem_mb $(( $(awk '/MemTotal/ {print $2}' /proc/meminfo) / 1024 )) size $SIZE limit $LIMIT multi $MULTI multi_size $MULTI_SIZE multi_limit $MULTI_LIMIT"
+emit "kernel $(uname -r) cpus $(nproc) mem_mb $(( $(awk '/MemTotal/ {print $2}' /proc/meminfo) / 1024 )) size $SIZE limit $LIMIT multi $MULTI multi_size $MULTI_SIZE multi_limit $MULTI_LIMIT pool_sample $POOL_SAMPLE"
 mz_modprobe_deps
 modprobe zram num_devices=1
+# timed NAME: close the previous section's timing, start NAME's.
+_sec_name= _sec_t0=
+timed()
+{
+	[ -z "$_sec_name" ] ||
+		emit "section $_sec_name seconds $((SECONDS - _sec_t0))"
+	_sec_name=$1 _sec_t0=$SECONDS
+}
+
 if section single; then
 	for kind in $KINDS; do
+		timed "single-$kind"
 		for setup in $SETUPS; do
 			echo "== single $setup $kind"
 			run_workload "$setup" "$kind" 1 "$SIZE" "$LIMIT" "$kind"
@@ -373,19 +457,35 @@ if section single; then
 	done
 fi
 if section multi; then
+	timed multi
 	for setup in $SETUPS; do
 		echo "== multi $setup"
 		run_workload "$setup" multi "$MULTI" "$MULTI_SIZE" \
 			"$MULTI_LIMIT" 2to1
 	done
 fi
+if section program; then
+	timed program
+	program_input
+	for setup in $SETUPS; do
+		# Plain zswap thrashes on its file pages for about two minutes
+		# before it is OOM-killed here (README): left out for the
+		# 20-minute budget; the other sections show the OOM-kill.
+		[ "$setup" != zswap ] || continue
+		echo "== program $setup"
+		run_program "$setup"
+	done
+fi
 if section pool; then
+	timed pool
 	for setup in zswap mzswap; do
 		echo "== pool growth $setup"
 		pool_growth "$setup"
 	done
 fi
 if section cgroups; then
+	timed cgroups
 	echo "== cgroup growth"
 	cgroup_growth
 fi
+timed end

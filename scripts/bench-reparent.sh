@@ -29,18 +29,6 @@ REPS=7
 mz_swapon shrinker_enabled=N max_pool_percent=60
 park=$(cg_create park)
 
-# push_out CG SIZE: reclaim SIZE of CG's memory into the cache. Filling an
-# unlimited cgroup and then asking memory.reclaim is far quicker under TCG
-# than letting memory.max throttle the writer page by page, and it leaves
-# the whole pattern swapped out. memory.reclaim fails with EAGAIN when it
-# falls short; a second request catches most of the rest.
-push_out()
-{
-	local f
-	f=$(cg_path "$1")/memory.reclaim
-	echo "$2" >"$f" 2>/dev/null || echo "$2" >"$f" 2>/dev/null || true
-}
-
 # passes_at LABEL: remove REPS cgroups of ~k records each; print the median
 # pass as "NS K".
 passes_at()
@@ -50,7 +38,7 @@ passes_at()
 	for ((i = 0; i < REPS; i++)); do
 		cg=$(cg_create "k$1$i")
 		hold "$cg" 8M 4to1 $((500 + i)) --quiet
-		push_out "$cg" 8M
+		cg_reclaim "$cg" 8M
 		stored=$(mz_cg_field "$cg" stored_pages)
 		echo "$CG_BG_PID" >"$park/cgroup.procs"
 		rmdir "$cg"
@@ -71,7 +59,7 @@ fill_background()
 	for ((i = $1; i <= $2; i++)); do
 		b=$(cg_create "background$i")
 		hold "$b" 80M 4to1 "$i" --quiet
-		push_out "$b" 80M
+		cg_reclaim "$b" 80M
 	done
 }
 

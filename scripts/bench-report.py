@@ -12,6 +12,8 @@ RAW holds one fact per line:
   pool SETUP PAGES stored N                      a pool-growth step
   cgroups N stored N                             a cgroup-growth step
   meta SETUP stored N entry_bytes N ...          metadata of a full pool
+  program sort lines N bytes N limit L           the real program's input
+  section NAME seconds N                         where the time went
 """
 import subprocess
 import sys
@@ -19,6 +21,7 @@ from collections import defaultdict
 
 raw, prefix = sys.argv[1], sys.argv[2]
 runs, head, meta, pools, cgsteps = {}, {}, {}, [], []
+prog, sections = {}, []
 lat = defaultdict(lambda: defaultdict(int))
 for line in open(raw):
     w = line.split()
@@ -38,6 +41,10 @@ for line in open(raw):
         head["bench_wall"] = w[1]
         head["bench_rc"] = w[3]
         head["machine"] = w[5]
+    elif w[0] == "program":
+        prog = dict(zip(w[2::2], w[3::2]))
+    elif w[0] == "section":
+        sections.append((w[1], int(w[3])))
     elif w[0] == "meta":
         meta[w[1]] = {k: int(v) for k, v in zip(w[2::2], w[3::2])}
 
@@ -91,14 +98,25 @@ md = ["# mzswap benchmark", "",
       "transparent huge pages off (every setup swaps 4 KiB pages); lz4. "
       "zswap-cap is zswap with memory.zswap.max at half of memory.max. "
       "Latencies are bpftrace kprobe/kretprobe times of each setup's own "
-      "entry points (zswap_frontswap_store/load, mz_rw_page, zram_rw_page, "
-      "swap_writepage/readpage), inflated by TCG and the probes: compare "
-      "ratios. Density is stored bytes over the memory the pool takes.", ""]
+      "entry points (zswap_frontswap_store/load, mz_page_write/read, "
+      "zram_rw_page, swap_writepage/readpage), inflated by TCG and the "
+      "probes: compare ratios. Wall time is the workload's own: the "
+      "pattern's write and re-read, or the program's run, without the "
+      "bench reading the cache's state in between. Density is stored "
+      "bytes over the memory the pool takes.", ""]
 for label in labels:
     if label == "multi":
         md += [f"## {head.get('multi', '?')} cgroups at once, "
                f"{head.get('multi_size', '?')} each in memory.max="
                f"{head.get('multi_limit', '?')}, 2:1", ""]
+    elif label == "sort":
+        md += [f"## a real program: GNU sort, {prog.get('lines', '?')} "
+               f"lines ({int(prog.get('bytes', 0)) / 2**20:.1f} MiB of "
+               "text) in one buffer, memory.max="
+               f"{prog.get('limit', '?')}", "",
+               "Output checked against the same sort without a limit. "
+               "Stored pages and pool: the peak, sampled every second.",
+               ""]
     else:
         md += [f"## one cgroup, {head.get('size', '?')} in memory.max="
                f"{head.get('limit', '?')}, {label}", ""]
@@ -148,10 +166,13 @@ for label in labels:
 
 if pools:
     md += ["## Store and load p50 as the pool grows", "",
-           "A pattern of that many 4:1 pages in an unlimited cgroup, pushed "
-           "into the pool with memory.reclaim (the stores), then read back "
-           "(the loads). No writeback (mzswap's shrinker off, pool limits "
-           "high).", "",
+           "4:1 patterns in an unlimited cgroup bring the pool to that many "
+           "entries untimed (pushed out with memory.reclaim); then a sample "
+           f"of {head.get('pool_sample', '?')} pages is pushed out (the timed "
+           "stores) and read back (the timed loads). No writeback "
+           "(mzswap's shrinker off, pool limits high). mzswap runs with "
+           "synchronous_io=N here, so that both read back through the swap cache with readahead; the timed "
+           "calls are the same in both modes.", "",
            "| entries | zswap store p50/p99 | mzswap store p50/p99 | "
            "zswap load p50/p99 | mzswap load p50/p99 | store ratio | "
            "load ratio |", "|---|---|---|---|---|---|---|"]
@@ -207,6 +228,11 @@ if cgsteps:
                   f"{sum(sc.values())} | "
                   f"{fmt(pct(sc, 50))}/{fmt(pct(sc, 99))} |")
     md.append("")
+if sections:
+    md += ["## Where the benchmark's time went", "",
+           "| section | seconds in the VM |", "|---|---|"]
+    md += [f"| {n} | {t} |" for n, t in sections]
+    md += [f"| total | {sum(t for _, t in sections)} |", ""]
 open(prefix + ".md", "w").write("\n".join(md) + "\n")
 
 # Plots: wall per setup and workload; p50 against pool size (log x).

@@ -18,6 +18,8 @@
 #   cg_read_key CG FILE KEY      print the value of the line "KEY VALUE" in
 #                                CG/FILE (exact key match; fail if absent)
 #   cg_read_stat CG KEY          cg_read_key CG memory.stat KEY
+#   cg_reclaim CG AMOUNT         ask memory.reclaim of CG for AMOUNT, up to
+#                                three times; falling short is no failure
 #   cg_run_in CG CMD [ARG...]    run CMD inside CG, wait, return its status
 #   cg_run_bg CG CMD [ARG...]    start CMD inside CG in the background; its
 #                                PID is left in CG_BG_PID
@@ -118,6 +120,19 @@ cg_read_key()
 cg_read_stat()
 {
 	cg_read_key "$1" memory.stat "$2"
+}
+
+# memory.reclaim fails with EAGAIN when it reclaimed less than asked; a
+# second request usually catches most of the rest.
+cg_reclaim()
+{
+	local file i
+
+	file="$(cg_path "$1")/memory.reclaim"
+	for i in 1 2 3; do
+		echo "$2" >"$file" 2>/dev/null && break
+	done
+	return 0
 }
 
 cg_run_in()
