@@ -212,16 +212,7 @@ done
 # exit; quiet keeps the slow serial console short while booting (vm-init
 # raises the level afterwards); printk.devkmsg=on lets the test driver's
 # markers through unthrottled.
-#
-# highres=off nohz=off: the LAPIC timer in periodic mode on every vCPU.
-# Under TCG a halted vCPU's one programmed one-shot timer interrupt is
-# sometimes not delivered, and then nothing wakes it until some device
-# interrupt does: seen as "soft lockup - CPU#1 stuck for 24s" with an
-# innocent stack, and twice on 2026-12-03 as a guest whose vCPUs all
-# stayed halted for good (make bench; host QEMU idle, no console output).
-# A periodic timer is re-armed by QEMU itself, so a lost interrupt costs
-# one tick (4 ms); so is the timers' resolution.
-cmdline="console=ttyS0 panic=-1 quiet log_buf_len=4M printk.devkmsg=on highres=off nohz=off ${append[*]}"
+cmdline="console=ttyS0 panic=-1 quiet log_buf_len=4M printk.devkmsg=on ${append[*]}"
 qemu+=(-append "$cmdline")
 
 printf 'MZVM_REPO=%q\nMZVM_INTERACTIVE=%d\nMZVM_MODULES=%q\n' "$repo" \
