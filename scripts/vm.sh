@@ -32,7 +32,10 @@
 #   -o DIR         keep console.log, dmesg.txt, output.log and verdict in DIR
 #                  (default: a new temporary directory, printed at the end).
 #                  The command can leave files there too: inside the guest
-#                  DIR is $MZ_VM_OUTDIR.
+#                  DIR is $MZ_VM_OUTDIR. While the guest runs,
+#                  DIR/.vm/monitor is its QEMU monitor (HMP), for a guest
+#                  that hangs: e.g. "info registers -a", "nmi" (with
+#                  socat or python3's socket module).
 #   -v             also show the guest console live on stderr
 #   -i             interactive: the command (default: bash -i) gets this
 #                  terminal as its stdin, stdout and controlling tty; for
@@ -193,6 +196,9 @@ qemu=(qemu-system-x86_64 -nodefaults -no-user-config -display none
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap
 	-virtfs "local,path=$repo,mount_tag=repo,security_model=none,multidevs=remap"
 	-virtfs "local,path=$outdir,mount_tag=ctl,security_model=none")
+# A unix socket's path has at most 107 bytes; without one, no monitor.
+[ ${#outdir} -gt 95 ] ||
+	qemu+=(-monitor "unix:$outdir/.vm/monitor,server=on,wait=off")
 
 letters=abcdefghijklmnopqrstuvwxyz
 for i in "${!disks[@]}"; do
