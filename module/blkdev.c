@@ -378,14 +378,10 @@ static void mz_submit_bio(struct bio *bio)
 	bio_endio(bio);
 }
 
-/*
- * A read from the backing device ended: an error fails the swap-in. Drops
- * the reference mz_rw_page() took for the read.
- */
+/* A read from the backing device ended: an error fails the swap-in. */
 static void mz_rw_page_read_done(struct page *page, int err)
 {
 	page_endio(page, false, err);
-	put_page(page);
 }
 
 /*
@@ -424,20 +420,10 @@ static int mz_rw_page(struct block_device *bdev, sector_t sector,
 		return -EINVAL;
 	}
 
-	if (write) {
+	if (write)
 		ret = mz_page_write(page, slot, NULL, mz_rw_page_write_done);
-	} else {
-		/*
-		 * A swap-in that skips the swap cache holds the only reference
-		 * and drops it if the fault is retried while our read from the
-		 * backing device is in flight: its completion would then mark
-		 * and unlock a freed page. Hold one until it ends.
-		 */
-		get_page(page);
+	else
 		ret = mz_page_read(page, slot, NULL, mz_rw_page_read_done);
-		if (ret != 1)
-			put_page(page);
-	}
 	if (ret < 0)
 		return ret;
 	if (ret == 0)

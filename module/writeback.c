@@ -119,11 +119,13 @@ void mz_writeback_start(void)
 static void mz_backing_end_io(struct bio *bio)
 {
 	mz_bio_done_t done = bio->bi_private;
+	struct page *page = bio_first_page_all(bio);
 	int err = blk_status_to_errno(bio->bi_status);
 
 	if (err)
 		mz_stat_inc(MZ_STAT_backing_io_errors);
-	done(bio_first_page_all(bio), err);
+	done(page, err);
+	put_page(page);		/* mz_backing_rw()'s */
 	bio_put(bio);
 }
 
@@ -158,7 +160,10 @@ static struct bio *mz_backing_bio(struct page *page, u32 slot, blk_opf_t opf)
  *	bio is chained to it and completes it. Waiting here would deadlock,
  *	since bios submitted under ->submit_bio are only issued after it
  *	returns.
- * @done: otherwise, called on completion (possibly from IRQ).
+ * @done: otherwise, called on completion (possibly from IRQ). The page is
+ *	held until @done has run: its owner may drop its own reference
+ *	before that (a swap-in that skips the swap cache does, when its
+ *	fault is retried), and @done marks and unlocks it.
  *
  * Returns 1: the I/O completes asynchronously, failed or not. (Writeback
  * builds its own bios, mz_writeback_batch().)
@@ -179,6 +184,7 @@ int mz_backing_rw(struct page *page, u32 slot, bool write, struct bio *parent,
 	if (parent) {
 		bio_chain(bio, parent);
 	} else {
+		get_page(page);
 		bio->bi_private = done;
 		bio->bi_end_io = mz_backing_end_io;
 	}
