@@ -186,6 +186,19 @@ _all_ready_or_dead()
 	done
 }
 
+# limited_cgroup SETUP NAME LIMIT: create cgroup NAME with memory.max=LIMIT
+# (and, for zswap-cap, memory.zswap.max at half of it); print its path.
+limited_cgroup()
+{
+	local cg
+
+	cg=$(cg_create "$2")
+	cg_write "$cg" memory.max "$3"
+	[ "$1" != zswap-cap ] ||
+		cg_write "$cg" memory.zswap.max $(($(bytes "$3") / 2))
+	echo "$cg"
+}
+
 # run_workload SETUP LABEL N SIZE LIMIT KIND: N patterns of SIZE, each in its
 # own cgroup with memory.max=LIMIT, written, held, then re-read and checked.
 run_workload()
@@ -196,10 +209,7 @@ run_workload()
 
 	setup_swap "$setup"
 	for ((i = 0; i < n; i++)); do
-		cgs+=("$(cg_create "bench-$setup-$label-$i")")
-		cg_write "${cgs[i]}" memory.max "$limit"
-		[ "$setup" != zswap-cap ] ||
-			cg_write "${cgs[i]}" memory.zswap.max $(($(bytes "$limit") / 2))
+		cgs+=("$(limited_cgroup "$setup" "bench-$setup-$label-$i" "$limit")")
 		rm -f "$TMPDIR/ready.$i"
 	done
 	in0=$(vmstat pswpin); out0=$(vmstat pswpout)
@@ -268,10 +278,7 @@ run_program()
 	local setup=$1 cg rc=0 t0 t1 in0 out0 lat sum peak
 
 	setup_swap "$setup"
-	cg=$(cg_create "bench-$setup-sort")
-	cg_write "$cg" memory.max "$PROG_LIMIT"
-	[ "$setup" != zswap-cap ] ||
-		cg_write "$cg" memory.zswap.max $(($(bytes "$PROG_LIMIT") / 2))
+	cg=$(limited_cgroup "$setup" "bench-$setup-sort" "$PROG_LIMIT")
 	in0=$(vmstat pswpin); out0=$(vmstat pswpout)
 	lat=$TMPDIR/lat.$setup.sort
 	probe_start "bench-${setup%-*}.bt" "$lat"
