@@ -35,7 +35,9 @@
 #                  DIR is $MZ_VM_OUTDIR. While the guest runs,
 #                  DIR/.vm/monitor is its QEMU monitor (HMP), for a guest
 #                  that hangs: e.g. "info registers -a", "nmi" (with
-#                  socat or python3's socket module).
+#                  scripts/lib/hmp.py). If the VM reaches its timeout
+#                  (-t over 60 s), DIR/hang.txt keeps the vCPUs'
+#                  registers and local APICs of 15 s before.
 #   -v             also show the guest console live on stderr
 #   -i             interactive: the command (default: bash -i) gets this
 #                  terminal as its stdin, stdout and controlling tty; for
@@ -197,8 +199,11 @@ qemu=(qemu-system-x86_64 -nodefaults -no-user-config -display none
 	-virtfs "local,path=$repo,mount_tag=repo,security_model=none,multidevs=remap"
 	-virtfs "local,path=$outdir,mount_tag=ctl,security_model=none")
 # A unix socket's path has at most 107 bytes; without one, no monitor.
-[ ${#outdir} -gt 95 ] ||
-	qemu+=(-monitor "unix:$outdir/.vm/monitor,server=on,wait=off")
+monitor=
+if [ ${#outdir} -le 95 ]; then
+	monitor=$outdir/.vm/monitor
+	qemu+=(-monitor "unix:$monitor,server=on,wait=off")
+fi
 
 letters=abcdefghijklmnopqrstuvwxyz
 for i in "${!disks[@]}"; do
@@ -264,9 +269,30 @@ fi
 timeout "${fg[@]}" -k 5 "$timeout" "${qemu[@]}" <"$stdin" 1>&"$out_fd" \
 	2> >(grep -v 'externally provided fw_cfg item names' >&2) &
 qemupid=$!
+# A guest that hangs without a word (README, "Known problems") leaves what
+# its vCPUs were doing: 15 s before the timeout, their registers and local
+# APICs go to DIR/hang.txt.
+gasppid=
+if [ -n "$monitor" ] && [ "$timeout" -gt 60 ]; then
+	gasp=("info registers -a")
+	for ((i = 0; i < cpus; i++)); do
+		gasp+=("cpu $i" "info lapic")
+	done
+	(
+		exec </dev/null >/dev/null 2>&1
+		sleep $((timeout - 15))
+		"$repo/scripts/lib/hmp.py" "$monitor" "${gasp[@]}" >"$outdir/hang.txt"
+	) &
+	gasppid=$!
+fi
 trap 'kill -TERM "$qemupid" 2>/dev/null; exit 143' TERM INT HUP
 wait "$qemupid" && qemu_rc=0 || qemu_rc=$?
 trap - TERM INT HUP
+if [ -n "$gasppid" ]; then
+	pkill -P "$gasppid" 2>/dev/null || true
+	kill "$gasppid" 2>/dev/null || true
+	wait "$gasppid" 2>/dev/null || true
+fi
 # All of the output is in output.log (and out) before going on.
 exec {out_fd}>&-
 [ -z "$teepid" ] || wait "$teepid" || true
