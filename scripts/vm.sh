@@ -37,7 +37,8 @@
 #                  that hangs: e.g. "info registers -a", "nmi" (with
 #                  scripts/lib/hmp.py). If the VM reaches its timeout
 #                  (-t over 60 s), DIR/hang.txt keeps the vCPUs'
-#                  registers and local APICs of 15 s before.
+#                  registers and local APICs of 30 s before, and the
+#                  console the guest's tasks (SysRq w and t).
 #   -v             also show the guest console live on stderr
 #   -i             interactive: the command (default: bash -i) gets this
 #                  terminal as its stdin, stdout and controlling tty; for
@@ -270,17 +271,19 @@ timeout "${fg[@]}" -k 5 "$timeout" "${qemu[@]}" <"$stdin" 1>&"$out_fd" \
 	2> >(grep -v 'externally provided fw_cfg item names' >&2) &
 qemupid=$!
 # A guest that hangs without a word (README, "Known problems") leaves what
-# its vCPUs were doing: 15 s before the timeout, their registers and local
-# APICs go to DIR/hang.txt.
+# it was doing: 30 s before the timeout, the registers and local APICs of
+# its vCPUs go to DIR/hang.txt, and SysRq (enabled by vm-init) puts its
+# blocked tasks and then every task's stack on the console.
 gasppid=
 if [ -n "$monitor" ] && [ "$timeout" -gt 60 ]; then
 	gasp=("info registers -a")
 	for ((i = 0; i < cpus; i++)); do
 		gasp+=("cpu $i" "info lapic")
 	done
+	gasp+=("sendkey alt-sysrq-w" "sendkey alt-sysrq-t")
 	(
 		exec </dev/null >/dev/null 2>&1
-		sleep $((timeout - 15))
+		sleep $((timeout - 30))
 		"$repo/scripts/lib/hmp.py" "$monitor" "${gasp[@]}" >"$outdir/hang.txt"
 	) &
 	gasppid=$!
