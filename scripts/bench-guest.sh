@@ -161,7 +161,11 @@ cache_state()
 # probe_stop; sets BT.
 probe_start()
 {
-	bpftrace -q "$repo/scripts/bpftrace/$1" >"$2" 2>&1 &
+	# A background job of a script starts with SIGINT ignored: give
+	# bpftrace the default, so that no SIGINT can be lost before it
+	# installs its handler.
+	env --default-signal=INT bpftrace -q "$repo/scripts/bpftrace/$1" \
+		>"$2" 2>&1 &
 	BT=$!
 	wait_for 60 grep -q READY "$2"
 }
@@ -170,7 +174,21 @@ probe_start()
 # "lat LABEL OP US N" facts.
 probe_stop()
 {
+	local i
+
 	kill -INT "$BT"
+	# bpftrace prints its maps and exits in seconds. One that still polls
+	# a minute later (the bench's hang of 2026-12-03: both vCPUs idle,
+	# the script in wait, bpftrace in epoll_wait) is killed; its step
+	# then has no latencies and the report says so.
+	for ((i = 0; i < 600; i++)); do
+		kill -0 "$BT" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$BT" 2>/dev/null; then
+		emit "note $2: bpftrace ignored SIGINT for 60 s, killed"
+		kill -KILL "$BT"
+	fi
 	wait "$BT" || true
 	sed -n 's/^@\([a-z]*\)\[\([0-9]*\)\]: \([0-9]*\)$/lat '"$2"' \1 \2 \3/p' \
 		"$1" >>"$OUT"

@@ -14,6 +14,7 @@ RAW holds one fact per line:
   meta SETUP stored N entry_bytes N ...          metadata of a full pool
   program sort lines N bytes N limit L           the real program's input
   section NAME seconds N                         where the time went
+  note TEXT...                                   something the reader must know
 """
 import subprocess
 import sys
@@ -21,7 +22,7 @@ from collections import defaultdict
 
 raw, prefix = sys.argv[1], sys.argv[2]
 runs, head, meta, pools, cgsteps = {}, {}, {}, [], []
-prog, sections = {}, []
+prog, sections, notes = {}, [], []
 lat = defaultdict(lambda: defaultdict(int))
 for line in open(raw):
     w = line.split()
@@ -45,6 +46,8 @@ for line in open(raw):
         prog = dict(zip(w[2::2], w[3::2]))
     elif w[0] == "section":
         sections.append((w[1], int(w[3])))
+    elif w[0] == "note":
+        notes.append(" ".join(w[1:]))
     elif w[0] == "meta":
         meta[w[1]] = {k: int(v) for k, v in zip(w[2::2], w[3::2])}
 
@@ -228,6 +231,8 @@ if cgsteps:
                   f"{sum(sc.values())} | "
                   f"{fmt(pct(sc, 50))}/{fmt(pct(sc, 99))} |")
     md.append("")
+if notes:
+    md += ["Notes:", ""] + [f"- {n}" for n in notes] + [""]
 if sections:
     md += ["## Where the benchmark's time went", "",
            "| section | seconds in the VM |", "|---|---|"]
