@@ -464,7 +464,7 @@ emit "kernel $(uname -r) cpus $(nproc) mem_mb $(( $(awk '/MemTotal/ {print $2}' 
 mz_modprobe_deps
 modprobe zram num_devices=1
 # timed NAME: close the previous section's timing, start NAME's.
-_sec_name= _sec_t0=
+_sec_name='' _sec_t0=''
 timed()
 {
 	[ -z "$_sec_name" ] ||
