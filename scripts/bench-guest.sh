@@ -183,7 +183,7 @@ probe_stop()
 	# then has no latencies and the report says so.
 	for ((i = 0; i < 600; i++)); do
 		kill -0 "$BT" 2>/dev/null || break
-		sleep 0.1
+		nap 0.1
 	done
 	if kill -0 "$BT" 2>/dev/null; then
 		emit "note $2: bpftrace ignored SIGINT for 60 s, killed"
