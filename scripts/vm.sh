@@ -275,6 +275,14 @@ qemupid=$!
 # its vCPUs go to DIR/hang.txt, and SysRq (enabled by vm-init) puts its
 # blocked tasks and then every task's stack on the console.
 gasppid=
+gasp_stop()
+{
+	[ -n "$gasppid" ] || return 0
+	pkill -P "$gasppid" 2>/dev/null || true
+	kill "$gasppid" 2>/dev/null || true
+	wait "$gasppid" 2>/dev/null || true
+	gasppid=
+}
 if [ -n "$monitor" ] && [ "$timeout" -gt 60 ]; then
 	gasp=("info registers -a")
 	for ((i = 0; i < cpus; i++)); do
@@ -288,14 +296,10 @@ if [ -n "$monitor" ] && [ "$timeout" -gt 60 ]; then
 	) &
 	gasppid=$!
 fi
-trap 'kill -TERM "$qemupid" 2>/dev/null; exit 143' TERM INT HUP
+trap 'kill -TERM "$qemupid" 2>/dev/null; gasp_stop; exit 143' TERM INT HUP
 wait "$qemupid" && qemu_rc=0 || qemu_rc=$?
 trap - TERM INT HUP
-if [ -n "$gasppid" ]; then
-	pkill -P "$gasppid" 2>/dev/null || true
-	kill "$gasppid" 2>/dev/null || true
-	wait "$gasppid" 2>/dev/null || true
-fi
+gasp_stop
 # All of the output is in output.log (and out) before going on.
 exec {out_fd}>&-
 [ -z "$teepid" ] || wait "$teepid" || true
