@@ -36,8 +36,8 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 
 OUT=${MZ_BENCH_OUT:?}
 SECTIONS=${MZ_BENCH_SECTIONS:-single multi program pool cgroups}
-SIZE=${MZ_BENCH_SIZE:-96M}
-LIMIT=${MZ_BENCH_LIMIT:-24M}
+SIZE=${MZ_BENCH_SIZE:-64M}
+LIMIT=${MZ_BENCH_LIMIT:-16M}
 MULTI=${MZ_BENCH_MULTI:-4}
 MULTI_SIZE=${MZ_BENCH_MULTI_SIZE:-32M}
 MULTI_LIMIT=${MZ_BENCH_MULTI_LIMIT:-12M}
@@ -48,12 +48,43 @@ POOL_SAMPLE=${MZ_BENCH_POOL_SAMPLE:-1024}
 CG_STEPS=${MZ_BENCH_CG_STEPS:-10 100 1000}
 PROG_LINES=${MZ_BENCH_PROG_LINES:-500000}
 PROG_LIMIT=${MZ_BENCH_PROG_LIMIT:-16M}
+# zswap-cap thrashes through the sort for 180-210 s (3.5-6 times the others,
+# README): stopped at PROG_TIMEOUT, its wall time is a lower bound.
+PROG_TIMEOUT=${MZ_BENCH_PROG_TIMEOUT:-90}
 : >"$OUT"
 
 emit()
 {
 	echo "$*" >>"$OUT"
 	echo "  $*"
+}
+
+# step_start, step_end NAME, step_emit SETUP LABEL: where a run's time goes
+# outside the workload's own (setting up, starting and stopping bpftrace,
+# tearing down): step_end books the time since the last step_start or
+# step_end as NAME; step_emit writes one "steps" fact. Builtins only.
+step_start()
+{
+	_step_t=$EPOCHREALTIME _step_facts=''
+}
+
+step_end()
+{
+	local now=$EPOCHREALTIME
+
+	_step_facts+=" $1_ms $(( (${now/./} - ${_step_t/./}) / 1000 ))"
+	_step_t=$now
+}
+
+# step_skip: restart the clock without booking (after the workload).
+step_skip()
+{
+	_step_t=$EPOCHREALTIME
+}
+
+step_emit()
+{
+	emit "steps $1$_step_facts"
 }
 
 section()
@@ -225,14 +256,17 @@ run_workload()
 	local cgs=() i rc=0 oom=0 majf=0 t0 t1 th0 th1 held in0 out0 lat
 	PIDS=()
 
+	step_start
 	setup_swap "$setup"
 	for ((i = 0; i < n; i++)); do
 		cgs+=("$(limited_cgroup "$setup" "bench-$setup-$label-$i" "$limit")")
 		rm -f "$TMPDIR/ready.$i"
 	done
 	in0=$(vmstat pswpin); out0=$(vmstat pswpout)
+	step_end setup
 	lat=$TMPDIR/lat.$setup.$label
 	probe_start "bench-${setup%-*}.bt" "$lat"
+	step_end probe_start
 	t0=$EPOCHREALTIME
 	for ((i = 0; i < n; i++)); do
 		cg_run_bg "${cgs[i]}" "$repo/tests/pattern" --size "$size" \
@@ -252,7 +286,9 @@ run_workload()
 		wait "${PIDS[i]}" || rc=$?
 	done
 	t1=$EPOCHREALTIME
+	step_skip
 	probe_stop "$lat" "$setup $label"
+	step_end probe_stop
 	for ((i = 0; i < n; i++)); do
 		oom=$((oom + $(cg_read_key "${cgs[i]}" memory.events oom_kill)))
 		majf=$((majf + $(cg_read_stat "${cgs[i]}" pgmajfault)))
@@ -260,7 +296,10 @@ run_workload()
 		cg_destroy "${cgs[i]}"
 	done
 	emit "run $setup $label rc $rc oom_kill $oom wall_ms $(( (${t1/./} - ${t0/./} - ${th1/./} + ${th0/./}) / 1000 )) pgmajfault $majf pswpin $(( $(vmstat pswpin) - in0 )) pswpout $(( $(vmstat pswpout) - out0 )) $held"
+	step_end cg_destroy
 	teardown_swap "$setup"
+	step_end teardown
+	step_emit "$setup $label"
 }
 
 # peak_sampler SETUP FILE: every second, append cache_state to FILE, until
@@ -295,27 +334,35 @@ run_program()
 {
 	local setup=$1 cg rc=0 t0 t1 in0 out0 lat sum peak
 
+	step_start
 	setup_swap "$setup"
 	cg=$(limited_cgroup "$setup" "bench-$setup-sort" "$PROG_LIMIT")
 	in0=$(vmstat pswpin); out0=$(vmstat pswpout)
+	step_end setup
 	lat=$TMPDIR/lat.$setup.sort
 	probe_start "bench-${setup%-*}.bt" "$lat"
+	step_end probe_start
 	peak_sampler "$setup" "$TMPDIR/peak.$setup"
 	t0=$EPOCHREALTIME
-	sum=$(cg_run_in "$cg" env LC_ALL=C sort -S 256M --parallel=1 \
+	sum=$(cg_run_in "$cg" timeout "$PROG_TIMEOUT" \
+		env LC_ALL=C sort -S 256M --parallel=1 \
 		"$TMPDIR/sort.in" | sha256sum) || rc=$?
 	t1=$EPOCHREALTIME
+	step_skip
 	kill "$SAMPLER"
 	wait "$SAMPLER" 2>/dev/null || true
 	probe_stop "$lat" "$setup sort"
+	step_end probe_stop
 	if [ "$rc" = 0 ] && [ "$sum" != "$PROG_SUM" ]; then
 		echo "sort under $setup: wrong output"
 		rc=1
 	fi
 	peak=$(sort -n -k2 "$TMPDIR/peak.$setup" | tail -n 1)
-	emit "run $setup sort rc $rc oom_kill $(cg_read_key "$cg" memory.events oom_kill) wall_ms $(( (${t1/./} - ${t0/./}) / 1000 )) pgmajfault $(cg_read_stat "$cg" pgmajfault) pswpin $(( $(vmstat pswpin) - in0 )) pswpout $(( $(vmstat pswpout) - out0 )) ${peak:-stored_pages 0 pool_bytes 0 written_back 0}"
+	emit "run $setup sort rc $rc timeout_s $PROG_TIMEOUT oom_kill $(cg_read_key "$cg" memory.events oom_kill) wall_ms $(( (${t1/./} - ${t0/./}) / 1000 )) pgmajfault $(cg_read_stat "$cg" pgmajfault) pswpin $(( $(vmstat pswpin) - in0 )) pswpout $(( $(vmstat pswpout) - out0 )) ${peak:-stored_pages 0 pool_bytes 0 written_back 0}"
 	cg_destroy "$cg"
 	teardown_swap "$setup"
+	step_end teardown
+	step_emit "$setup sort"
 }
 
 # slab_objs CACHE: allocated objects of CACHE (0 when it does not exist).
@@ -371,21 +418,29 @@ pool_growth()
 	sync; echo 3 >/proc/sys/vm/drop_caches
 	nodes0=$(slab_objs radix_tree_node)
 	for pages in $POOL_STEPS; do
+		step_start
 		if [ "$pages" -gt $((have + POOL_SAMPLE)) ]; then
 			pool_fill "$cg" $((pages - have - POOL_SAMPLE)) $((seed++))
 			bg+=("$FILL_PID")
+			step_end fill
 			cg_reclaim "$cg" $(((pages - have - POOL_SAMPLE) * 4096))
+			step_end reclaim
 		fi
 		pool_fill "$cg" "$POOL_SAMPLE" $((seed++))
 		pid=$FILL_PID
+		step_end sample_fill
 		lat=$TMPDIR/lat.pool.$setup.$pages
 		probe_start "bench-$setup.bt" "$lat"
+		step_end probe_start
 		cg_reclaim "$cg" $((POOL_SAMPLE * 4096))
 		read -r _ stored _ < <(cache_state "$setup")
 		kill -USR1 "$pid"
 		wait "$pid"
+		step_end measured
 		probe_stop "$lat" "$setup pool$pages"
+		step_end probe_stop
 		emit "pool $setup $pages stored $stored"
+		step_emit "$setup pool$pages"
 		have=$((pages - POOL_SAMPLE))
 	done
 	# Let RCU free the swap cache's xarray nodes of the writeout.
@@ -405,56 +460,84 @@ pool_growth()
 		emit "meta zswap stored $stored entry_bytes $entry objcg_bytes 0 handle_bytes 8 node_bytes $(( (nodes1 - nodes0) * $(slab_size radix_tree_node) ))"
 	fi
 	# Freeing the slots empties the pool; swapoff would read it all back.
+	step_start
 	kill "${bg[@]}" 2>/dev/null || true
 	wait "${bg[@]}" 2>/dev/null || true
 	cg_destroy "bench-pool-$setup"
 	teardown_swap "$setup"
+	step_end teardown
+	step_emit "$setup poolteardown"
 }
 
 # cgroup_growth: for each count in CG_STEPS, that many cgroups each holding
 # 64 pages in mzswap; time worker steps (debugfs writeback, one entry per
 # visited cgroup) and shrinker calls (memory.reclaim of single cgroups).
 # One scripts/lib/cgfill.py process per step fills the step's new cgroups.
+# Creating, reclaiming and removing the cgroups forks nothing per cgroup
+# (one mkdir and one rmdir per step, builtins otherwise): a fork of this
+# script costs tens of milliseconds under TCG, a thousand of them minutes.
 cgroup_growth()
 {
-	local total=0 want i cgs lat home pids=()
+	local total=0 want i d lat home root tries pids=() dirs=() new=()
 
 	setup_swap mzswap shrinker_enabled=N max_pool_percent=50
 	home=$(cg_create bench-cg-home)
+	root=${home%/*}
 	for want in $CG_STEPS; do
-		cgs=()
+		new=()
 		for ((i = total; i < want; i++)); do
-			cgs+=("$(cg_create "bench-cg-$i")")
+			new+=("$root/bench-cg-$i")
 		done
+		mkdir "${new[@]}"
+		printf '%s\n' "${new[@]}" >>"$_cg_created"
+		dirs+=("${new[@]}")
+		step_start
 		rm -f "$TMPDIR/cgready"
 		CGFILL_HOME=$home python3 "$repo/scripts/lib/cgfill.py" \
-			"$TMPDIR/cgready" 64 "${cgs[@]}" &
+			"$TMPDIR/cgready" 64 "${new[@]}" &
 		pids+=($!)
 		wait_for 600 _ready_or_dead "$TMPDIR/cgready" "${pids[-1]}"
 		[ -e "$TMPDIR/cgready" ] || fail "cgfill.py died filling $want cgroups"
-		for ((i = total; i < want; i++)); do
-			cg_reclaim "bench-cg-$i" 256K
+		step_end fill
+		for d in "${new[@]}"; do
+			echo 256K >"$d/memory.reclaim" 2>/dev/null || true
 		done
+		step_end reclaim
 		total=$want
 		lat=$TMPDIR/lat.cg.$want
 		probe_start bench-steps.bt "$lat"
+		step_end probe_start
 		# Visit every cgroup twice.
 		echo $((2 * want)) >"$MZ_DEBUGFS/writeback"
 		echo Y >/sys/module/mzswap/parameters/shrinker_enabled
 		for i in 0 1 2 3 4 5 6 7 8 9; do
-			cg_reclaim "bench-cg-$((i * want / 10))" 64K
+			echo 64K >"$root/bench-cg-$((i * want / 10))/memory.reclaim" \
+				2>/dev/null || true
 		done
 		echo N >/sys/module/mzswap/parameters/shrinker_enabled
+		step_end measured
 		probe_stop "$lat" "mzswap cg$want"
+		step_end probe_stop
 		emit "cgroups $want stored $(mz_counter stored_pages)"
+		step_emit "mzswap cg$want"
 	done
+	step_start
 	kill "${pids[@]}" 2>/dev/null || true
 	wait "${pids[@]}" 2>/dev/null || true
-	for ((i = 0; i < total; i++)); do
-		cg_destroy "bench-cg-$i"
+	# rmdir fails with EBUSY for a moment after the last task left.
+	for ((tries = 0; tries < 50; tries++)); do
+		new=()
+		for d in "${dirs[@]}"; do
+			[ ! -d "$d" ] || new+=("$d")
+		done
+		[ ${#new[@]} -gt 0 ] || break
+		rmdir "${new[@]}" 2>/dev/null || nap 0.1
+		dirs=("${new[@]}")
 	done
 	cg_destroy bench-cg-home
 	teardown_swap mzswap
+	step_end teardown
+	step_emit "mzswap cgteardown"
 }
 
 # THP off: a huge page skips ->rw_page and frontswap alike and would go

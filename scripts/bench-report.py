@@ -15,6 +15,7 @@ RAW holds one fact per line:
   program sort lines N bytes N limit L           the real program's input
   section NAME seconds N                         where the time went
   note TEXT...                                   something the reader must know
+  steps SETUP LABEL NAME_ms N...                 a run's time outside its workload
 """
 import subprocess
 import sys
@@ -23,6 +24,7 @@ from collections import defaultdict
 raw, prefix = sys.argv[1], sys.argv[2]
 runs, head, meta, pools, cgsteps = {}, {}, {}, [], []
 prog, sections, notes = {}, [], []
+steps = defaultdict(lambda: [0, 0])
 lat = defaultdict(lambda: defaultdict(int))
 for line in open(raw):
     w = line.split()
@@ -46,6 +48,10 @@ for line in open(raw):
         prog = dict(zip(w[2::2], w[3::2]))
     elif w[0] == "section":
         sections.append((w[1], int(w[3])))
+    elif w[0] == "steps":
+        for k, v in zip(w[3::2], w[4::2]):
+            steps[k.removesuffix("_ms")][0] += int(v)
+            steps[k.removesuffix("_ms")][1] += 1
     elif w[0] == "note":
         notes.append(" ".join(w[1:]))
     elif w[0] == "meta":
@@ -78,6 +84,19 @@ def wbtime(setup, label):
     if not t:
         return "—"
     return f"{t[0] / 1e6:.1f} ({n[0]} batches)"
+
+
+def stopped(r):
+    """The run was stopped at its time limit (timeout(1)'s 124)."""
+    return r["rc"] == 124 and "timeout_s" in r and not r["oom_kill"]
+
+
+def outcome(r):
+    if r["oom_kill"]:
+        return "OOM-killed"
+    if stopped(r):
+        return f"stopped at {r['timeout_s']} s"
+    return "ok" if r["rc"] == 0 else f"rc {r['rc']}"
 
 
 def p50(setup, label, op):
@@ -131,8 +150,7 @@ for label in labels:
         r = runs.get((s, label))
         if not r:
             continue
-        out = "OOM-killed" if r["oom_kill"] else ("ok" if r["rc"] == 0
-                                                  else f"rc {r['rc']}")
+        out = outcome(r)
         st, ld = lat[s, label, "store"], lat[s, label, "load"]
         dens = (f"{r['stored_pages'] * 4096 / r['pool_bytes']:.2f}"
                 if r["stored_pages"] and r["pool_bytes"] else "—")
@@ -152,9 +170,13 @@ for label in labels:
             zs = runs.get((ref, label))
             if not zs:
                 continue
-            wall = (ratio(mz["wall_ms"], zs["wall_ms"])
-                    if not zs["oom_kill"] and not zs["rc"]
-                    else f"— ({ref} OOM-killed)")
+            if stopped(zs) and not mz["rc"]:
+                wall = (f"< {ratio(mz['wall_ms'], zs['wall_ms'])} ({ref} "
+                        f"stopped at {zs['timeout_s']} s)")
+            elif zs["oom_kill"] or zs["rc"]:
+                wall = f"— ({ref} {outcome(zs)})"
+            else:
+                wall = ratio(mz["wall_ms"], zs["wall_ms"])
             parts.append(f"{mzs}/{ref}: store p50 "
                          f"{ratio(p50(mzs, label, 'store'), p50(ref, label, 'store'))}"
                          f", load p50 "
@@ -238,6 +260,15 @@ if sections:
            "| section | seconds in the VM |", "|---|---|"]
     md += [f"| {n} | {t} |" for n, t in sections]
     md += [f"| total | {sum(t for _, t in sections)} |", ""]
+if steps:
+    md += ["Outside the timed work: each workload run's setup (swapon, "
+           "module load, cgroups), bpftrace's start (until its probes are "
+           "attached) and stop, and teardown; the pool and cgroup sections' "
+           "untimed fills and reclaim.", "",
+           "| step | times | seconds in all | mean s |", "|---|---|---|---|"]
+    md += [f"| {k} | {n} | {t / 1000:.1f} | {t / 1000 / n:.2f} |"
+           for k, (t, n) in sorted(steps.items(), key=lambda x: -x[1][0])]
+    md.append("")
 open(prefix + ".md", "w").write("\n".join(md) + "\n")
 
 # Plots: wall per setup and workload; p50 against pool size (log x).
@@ -247,8 +278,8 @@ with open(prefix + ".wall.dat", "w") as f:
         vals = []
         for s in setups:
             r = runs.get((s, label))
-            vals.append("0" if not r or r["oom_kill"] or r["rc"]
-                        else f"{r['wall_ms'] / 1000:.2f}")
+            bad = not r or r["oom_kill"] or (r["rc"] and not stopped(r))
+            vals.append("0" if bad else f"{r['wall_ms'] / 1000:.2f}")
         f.write(label + " " + " ".join(vals) + "\n")
 with open(prefix + ".pool.dat", "w") as f:
     for pages in sorted({p for _, p, _ in pools}):
@@ -261,7 +292,7 @@ if labels:
     cols = ", ".join(f"'' using {i + 2} title '{s}'" if i else
                      f"'{prefix}.wall.dat' using 2:xtic(1) title '{s}'"
                      for i, s in enumerate(setups))
-    plots.append(f"""set title 'wall time, write + re-read (0: OOM-killed)'
+    plots.append(f"""set title 'wall time, write + re-read (0: OOM-killed; sort: a stopped run shows its limit)'
 set style data histograms
 set style fill solid 0.8 border -1
 set ylabel 'seconds (TCG)'
