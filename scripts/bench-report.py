@@ -287,6 +287,12 @@ with open(prefix + ".pool.dat", "w") as f:
              for s in ("zswap", "mzswap") for op in ("store", "load")]
         f.write(f"{pages} " + " ".join("NaN" if x is None else str(x)
                                        for x in v) + "\n")
+with open(prefix + ".cg.dat", "w") as f:
+    for n in cgsteps:
+        v = [pct(lat["mzswap", f"cg{n}", op], 50)
+             for op in ("step", "scan", "count")]
+        f.write(f"{n} " + " ".join("NaN" if x is None else str(x)
+                                   for x in v) + "\n")
 plots = []
 if labels:
     cols = ", ".join(f"'' using {i + 2} title '{s}'" if i else
@@ -309,6 +315,16 @@ set key top left noautotitle
 plot '{prefix}.pool.dat' using 1:2 title 'zswap store', \\
      '' using 1:3 title 'zswap load', '' using 1:4 title 'mzswap store', \\
      '' using 1:5 title 'mzswap load'
+""")
+if cgsteps:
+    plots.append(f"""set title 'mzswap p50 latency against cgroups holding entries'
+set style data linespoints
+set logscale xy 10
+set xlabel 'cgroups'
+set ylabel 'us (TCG)'
+set key top left noautotitle
+plot '{prefix}.cg.dat' using 1:2 title 'worker step', \\
+     '' using 1:3 title 'shrinker scan', '' using 1:4 title 'shrinker count'
 """)
 gp = (f"set terminal png size 1000,{450 * max(1, len(plots))}\n"
       f"set output '{prefix}.png'\n"
