@@ -3,7 +3,8 @@
 """bench-report.py RAW PREFIX: turn bench-guest.sh's lines into PREFIX.md
 (markdown tables, ratios against in-kernel zswap and the disk) and
 PREFIX.png (gnuplot: wall time per setup and workload; store and load p50
-against pool size; worker step and shrinker call against cgroups).
+against pool size; worker step and shrinker call against cgroups; the
+store and load latency distributions of the first workload per setup).
 
 RAW holds one fact per line:
   kernel K cpus N mem_mb N size S limit L ...   the boot
@@ -293,6 +294,24 @@ with open(prefix + ".cg.dat", "w") as f:
              for op in ("step", "scan", "count")]
         f.write(f"{n} " + " ".join("NaN" if x is None else str(x)
                                    for x in v) + "\n")
+# Latency distributions of the first workload (2:1): one block per setup
+# (gnuplot "index"), cumulative fraction of calls against microseconds.
+cdf_label = labels[0] if labels else None
+cdf_setups = {op: [] for op in ("store", "load")}
+for op in cdf_setups:
+    with open(f"{prefix}.{op}.dat", "w") as f:
+        for s in setups:
+            h = lat[s, cdf_label, op]
+            total = sum(h.values())
+            if not total:
+                continue
+            acc = 0
+            f.write(f"# {s}\n")
+            for us in sorted(h):
+                acc += h[us]
+                f.write(f"{max(us, 1)} {acc / total:.4f}\n")
+            f.write("\n\n")
+            cdf_setups[op].append(s)
 plots = []
 if labels:
     cols = ", ".join(f"'' using {i + 2} title '{s}'" if i else
@@ -326,10 +345,25 @@ set key top left noautotitle
 plot '{prefix}.cg.dat' using 1:2 title 'worker step', \\
      '' using 1:3 title 'shrinker scan', '' using 1:4 title 'shrinker count'
 """)
+for op, have in cdf_setups.items():
+    if not have:
+        continue
+    cols = ", \\\n     ".join(
+        f"'{prefix}.{op}.dat' index {i} title '{s}'"
+        for i, s in enumerate(have))
+    plots.append(f"""set title '{op} latency, {cdf_label}: fraction of calls at or under'
+set style data steps
+set logscale x 10
+set xlabel 'us (TCG)'
+set ylabel 'fraction of calls'
+set yrange [0:1]
+set key bottom right noautotitle
+plot {cols}
+""")
 gp = (f"set terminal png size 1000,{450 * max(1, len(plots))}\n"
       f"set output '{prefix}.png'\n"
       f"set multiplot layout {max(1, len(plots))},1\n" +
-      "unset logscale; unset xlabel\n".join(plots) + "unset multiplot\n")
+      "unset logscale; unset xlabel; set yrange [*:*]\n".join(plots) + "unset multiplot\n")
 try:
     subprocess.run(["gnuplot"], input=gp, text=True, check=True)
 except (OSError, subprocess.CalledProcessError) as e:
