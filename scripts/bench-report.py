@@ -324,27 +324,31 @@ set ylabel 'seconds (TCG)'
 set key top left autotitle columnhead
 plot {cols}
 """)
+
+
+def p50_plot(title, dat, log, xlabel, series):
+    """A linespoints plot of DAT's columns 2.. (SERIES titles) against 1."""
+    cols = ", ".join(f"'{dat if i == 0 else ''}' using 1:{i + 2} "
+                     f"title '{t}'" for i, t in enumerate(series))
+    return f"""set title '{title}'
+set style data linespoints
+set logscale {log}
+set xlabel '{xlabel}'
+set ylabel 'us (TCG)'
+set key top left noautotitle
+plot {cols}
+"""
+
+
 if pools:
-    plots.append(f"""set title 'p50 latency against pool entries'
-set style data linespoints
-set logscale x 2
-set xlabel 'entries in the pool'
-set ylabel 'us (TCG)'
-set key top left noautotitle
-plot '{prefix}.pool.dat' using 1:2 title 'zswap store', \\
-     '' using 1:3 title 'zswap load', '' using 1:4 title 'mzswap store', \\
-     '' using 1:5 title 'mzswap load'
-""")
+    plots.append(p50_plot("p50 latency against pool entries",
+                          f"{prefix}.pool.dat", "x 2", "entries in the pool",
+                          ["zswap store", "zswap load", "mzswap store",
+                           "mzswap load"]))
 if cgsteps:
-    plots.append(f"""set title 'mzswap p50 latency against cgroups holding entries'
-set style data linespoints
-set logscale xy 10
-set xlabel 'cgroups'
-set ylabel 'us (TCG)'
-set key top left noautotitle
-plot '{prefix}.cg.dat' using 1:2 title 'worker step', \\
-     '' using 1:3 title 'shrinker scan', '' using 1:4 title 'shrinker count'
-""")
+    plots.append(p50_plot("mzswap p50 latency against cgroups holding "
+                          "entries", f"{prefix}.cg.dat", "xy 10", "cgroups",
+                          ["worker step", "shrinker scan", "shrinker count"]))
 for op, have in cdf_setups.items():
     if not have:
         continue
