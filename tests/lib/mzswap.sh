@@ -68,11 +68,23 @@ mz_counters()
 	done
 }
 
+# mz_load [PARAM=VAL...]: insmod the module with MZ_LOAD_PARAMS (a file
+# that reruns another in another mode exports it: tests/32-races-async.sh)
+# before the caller's parameters, and check that they took.
 mz_load()
 {
+	local extra=() p
+
 	[ -f "$MZ_KO" ] || fail "$MZ_KO not built"
-	insmod "$MZ_KO" "$@" || fail "insmod $MZ_KO $* failed"
+	read -ra extra <<<"${MZ_LOAD_PARAMS:-}"
+	insmod "$MZ_KO" "${extra[@]}" "$@" ||
+		fail "insmod $MZ_KO ${extra[*]} $* failed"
 	_mz_record_load
+	# A file run in another mode must not pass in the default one.
+	for p in "${extra[@]}"; do
+		[ "$(<"/sys/module/mzswap/parameters/${p%%=*}")" = "${p#*=}" ] ||
+			fail "MZ_LOAD_PARAMS: ${p%%=*} is not ${p#*=}"
+	done
 }
 
 # _mz_record_load: append the address ranges of the module's core and init
