@@ -40,7 +40,12 @@ case_no_invasive_shrink()
 	mz_swapon
 	b=$(cg_create neighbour)
 	cg_write "$b" memory.max 24M
-	hold "$b" 48M 4to1 2 --quiet
+	# khugepaged must not touch b's area: collapsing it swaps pages in
+	# and charges a huge page to b, whose own reclaim then writes b's
+	# entries back. Seen on the debug kernel, where a's fill takes
+	# minutes (bpftrace: khugepaged, try_to_free_mem_cgroup_pages,
+	# mz_shrinker_scan for b; no global reclaim at all).
+	hold "$b" 48M 4to1 2 --quiet --thp off
 	local pid_b=$CG_BG_PID wb_b
 	check_gt "$(mz_cg_field "$b" stored_pages)" 1000 "b's stored_pages"
 	# b wrote back its own while it filled; it holds still from now on.
