@@ -37,7 +37,8 @@ workload()
 }
 
 mz_swapon
-for tool in mzswap-worker mzswap-writeback mzswap-latency mzswap-reparent; do
+for tool in mzswap-worker mzswap-writeback mzswap-latency mzswap-reparent \
+	mzswap-wbstack; do
 	bpftrace "$here/$tool.bt" >"$TMPDIR/$tool.out" 2>&1 &
 	bt=$!
 	wait_for 30 grep -q "Attaching" "$TMPDIR/$tool.out"
