@@ -11,11 +11,4 @@
 set -euo pipefail
 
 export MZ_LOAD_PARAMS=synchronous_io=N
-
-. "$(dirname "$0")/lib/ktap.sh"
-. "$(dirname "$0")/lib/cgroup.sh"
-. "$(dirname "$0")/lib/mzswap.sh"
-. "$(dirname "$0")/lib/workload.sh"
-. "$(dirname "$0")/lib/races.sh"
-
-races_main
+exec bash "$(dirname "$0")/30-races.sh" "$@"
