@@ -478,7 +478,7 @@ pool_growth()
 # script costs tens of milliseconds under TCG, a thousand of them minutes.
 cgroup_growth()
 {
-	local total=0 want i d lat home root tries pids=() dirs=() new=()
+	local total=0 want i d lat home root tries pids=() dirs=() new=() left
 
 	setup_swap mzswap shrinker_enabled=N max_pool_percent=50
 	home=$(cg_create bench-cg-home)
@@ -526,13 +526,13 @@ cgroup_growth()
 	wait "${pids[@]}" 2>/dev/null || true
 	# rmdir fails with EBUSY for a moment after the last task left.
 	for ((tries = 0; tries < 50; tries++)); do
-		new=()
+		left=()
 		for d in "${dirs[@]}"; do
-			[ ! -d "$d" ] || new+=("$d")
+			[ ! -d "$d" ] || left+=("$d")
 		done
-		[ ${#new[@]} -gt 0 ] || break
-		rmdir "${new[@]}" 2>/dev/null || nap 0.1
-		dirs=("${new[@]}")
+		[ ${#left[@]} -gt 0 ] || break
+		rmdir "${left[@]}" 2>/dev/null || nap 0.1
+		dirs=("${left[@]}")
 	done
 	cg_destroy bench-cg-home
 	teardown_swap mzswap

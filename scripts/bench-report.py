@@ -51,8 +51,9 @@ for line in open(raw):
         sections.append((w[1], int(w[3])))
     elif w[0] == "steps":
         for k, v in zip(w[3::2], w[4::2]):
-            steps[k.removesuffix("_ms")][0] += int(v)
-            steps[k.removesuffix("_ms")][1] += 1
+            step = steps[k.removesuffix("_ms")]
+            step[0] += int(v)
+            step[1] += 1
     elif w[0] == "note":
         notes.append(" ".join(w[1:]))
     elif w[0] == "meta":
