@@ -17,8 +17,11 @@
 # mem (default 2G), cpus (2), disks (NAME:SIZE list, default none), append
 # (one kernel command-line word each, repeatable) describe the VM; files with
 # identical VM descriptions share one boot, each run with a fresh cgroup and
-# module state by tests/lib/driver.sh. timeout (seconds, default 300) is per
-# file. "host" runs the file on the host instead (harness self-tests).
+# module state by tests/lib/driver.sh. boot=NAME ([a-z0-9-]) is part of the
+# description: it keeps a file out of the boots of files that do not name
+# it (what a file does to the kernel itself, not to mzswap, must not reach
+# a later file). timeout (seconds, default 300) is per file. "host" runs the
+# file on the host instead (harness self-tests).
 #
 # Test files print KTAP (tests/lib/ktap.sh). The output is KTAP too: one
 # result per build step, per test file (its cases nested as a subtest) and
@@ -112,7 +115,7 @@ count()
 # parse_header FILE: fill f_* for FILE from its "# vm:" line.
 parse_header()
 {
-	local file=$1 line word key val mem=2G cpus=2 disks='' append=()
+	local file=$1 line word key val mem=2G cpus=2 disks='' append=() boot=''
 	local host='' timeout=300 vmargs=() d
 
 	line=$(grep -m1 '^# vm:' "$file" || true)
@@ -125,6 +128,9 @@ parse_header()
 		cpus)		cpus=$val ;;
 		disks)		disks=$val ;;
 		append)		append+=("$val") ;;
+		boot)		boot=$val
+				[[ $boot =~ ^[a-z0-9-]+$ ]] ||
+					{ echo "run.sh: $file: bad boot name '$boot'" >&2; exit 2; } ;;
 		timeout)	timeout=$val ;;
 		*)		echo "run.sh: $file: unknown header key '$key'" >&2
 				exit 2 ;;
@@ -143,7 +149,7 @@ parse_header()
 		vmargs+=(-a "$d")
 	done
 	f_vmargs[$file]="${vmargs[*]}"
-	f_group[$file]="mem=$mem cpus=$cpus${disks:+ disks=$disks}${append[*]:+ append=${append[*]}}"
+	f_group[$file]="mem=$mem cpus=$cpus${disks:+ disks=$disks}${append[*]:+ append=${append[*]}}${boot:+ boot=$boot}"
 }
 
 # select_files: fill files[] from the command line or all tests/NN-*.sh.
