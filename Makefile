@@ -11,6 +11,7 @@
 #                        (default 1800); "make check" soaks 150 s
 #   make sparse          build with C=1 (sparse)
 #   make checkpatch      checkpatch.pl --strict over module/ and include/
+#   make shellcheck      shellcheck over the tests' and scripts' shell
 #   make modules_install install into /lib/modules/$(KVER)/extra + depmod
 #   make debug-kernel    build the debug kernel (scripts/debug-kernel.sh)
 #
@@ -55,7 +56,7 @@ endif
 export KVER KDIR
 
 .PHONY: all modules clean modules_install check demo bench bench-reparent \
-	soak sparse checkpatch setup debug-kernel run-check moddir
+	soak sparse checkpatch shellcheck setup debug-kernel run-check moddir
 
 all: modules
 
@@ -124,3 +125,10 @@ sparse: setup moddir
 
 checkpatch: setup
 	@scripts/checkpatch.sh
+
+# What .shellcheckrc leaves out, and why, it says.
+SHELL_SOURCES := $(wildcard tests/*.sh tests/lib/*.sh scripts/*.sh \
+	scripts/bpftrace/*.sh) scripts/lib/vmimage.sh scripts/lib/vm-init \
+	scripts/lib/klog-check .ci/run
+shellcheck: setup
+	@shellcheck -x $(SHELL_SOURCES) && echo "shellcheck: clean"

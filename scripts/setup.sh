@@ -26,14 +26,14 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 #   gcc, make, libc6-dev                    module build, tests/pattern.c
 #   dwarves, sparse                         BTF (pahole), make sparse
 #   bpftrace                                tracing inside the VM
-#   gnuplot-nox                             make bench plots
+#   gnuplot-nox, ShellCheck                 make bench plots, make shellcheck
 #   util-linux, procps                      swapon, mkswap, sysctl, ps
 packages=(
 	linux-image-amd64 linux-headers-amd64 linux-source-6.1
 	qemu-system-x86 busybox-static
 	kmod cpio xz-utils binutils
 	gcc make libc6-dev
-	dwarves sparse bpftrace gnuplot-nox
+	dwarves sparse bpftrace gnuplot-nox shellcheck
 	util-linux procps
 )
 

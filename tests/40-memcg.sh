@@ -32,7 +32,7 @@ case_usage()
 	cg_write "$cg" memory.max 32M
 	hold "$cg" 64M 4to1 1 --quiet
 	stored=$(mz_cg_field "$cg" stored_pages)
-	echo "$(mz_cg_line "$cg")"
+	mz_cg_line "$cg"
 	check_gt "$stored" 1000 "the cgroup's stored_pages"
 	check_ge "$stored" $(($(mz_counter stored_pages) * 9 / 10)) \
 		"the cgroup's share of stored_pages"
@@ -110,7 +110,7 @@ case_cgroup_limit()
 	cg_write "$cg" memory.max 24M
 	hold "$cg" 64M 4to1 6 --quiet
 	bytes=$(mz_cg_field "$cg" compressed_bytes)
-	echo "$(mz_cg_line "$cg")"
+	mz_cg_line "$cg"
 	check_le "$bytes" "$max" "compressed_bytes under the limit"
 	check_gt "$bytes" $((max / 2)) "compressed_bytes used up to the limit"
 	check_gt "$(mz_cg_field "$cg" written_back)" 0 \
@@ -132,7 +132,7 @@ case_kmem_owner()
 	total=$(mz_counter stored_pages)
 	slab=$(cg_read_stat "$cg" slab)
 	pool=$(mz_counter pool_total_size)
-	echo "$(mz_cg_line "$cg")"
+	mz_cg_line "$cg"
 	echo "owner stored $stored of $total; owner slab $slab, pool $pool, kswapd pswpout $(vmstat pswpout)"
 	check_gt "$stored" 10000 "owner's stored_pages"
 	check_ge "$stored" $((total * 3 / 4)) "owner's share of stored_pages"
@@ -173,17 +173,17 @@ case_round_robin()
 	check_eq "$(mz_counter written_back_pages)" 2000 "written back in all"
 	# The root's and parents' few entries take a turn too.
 	check_ge "$sum" 1990 "written back from the four"
-	check_ge "$min" $((sum / n * 80 / 100)) "least written back (-20%)"
-	check_le "$max" $((sum / n * 120 / 100)) "most written back (+20%)"
+	check_ge "$min" $((sum * 80 / (n * 100))) "least written back (-20%)"
+	check_le "$max" $((sum * 120 / (n * 100))) "most written back (+20%)"
 
 	# From the trace: between two visits of one cgroup, every other
 	# cgroup with entries is visited exactly once.
-	ids=""
+	ids=()
 	for cg in "${cgs[@]}"; do
-		ids="$ids $(mz_cg_field "$cg" id)"
+		ids+=("$(mz_cg_field "$cg" id)")
 	done
 	awk '$3 > 0 { print $1 }' "$out" >"$TMPDIR/order.txt"
-	python3 - "$TMPDIR/order.txt" "$n" $ids <<-'EOF'
+	python3 - "$TMPDIR/order.txt" "$n" "${ids[@]}" <<-'EOF'
 	import sys
 	n = int(sys.argv[2])
 	ids = sorted(sys.argv[3:])

@@ -160,17 +160,17 @@ case_backing_read()
 
 case_knobs()
 {
-	local out
+	local out bad knob val
 
 	mz_attach
 	for bad in "probability 101" "probability -1" "interval 0" \
 		   "times -2" "times x" "interval 4294967296"; do
-		set -- $bad
-		if out=$({ echo "$2" >"$FAULTS/compress/$1"; } 2>&1); then
-			fail "faults/compress/$1 took '$2'"
+		read -r knob val <<<"$bad"
+		if out=$({ echo "$val" >"$FAULTS/compress/$knob"; } 2>&1); then
+			fail "faults/compress/$knob took '$val'"
 		fi
 		[[ $out == *"Invalid argument"* ]] ||
-			fail "faults/compress/$1 '$2': $out"
+			fail "faults/compress/$knob '$val': $out"
 	done
 	check_eq "$(<"$FAULTS/compress/times")" 0 "times unchanged"
 	check_eq "$(<"$FAULTS/compress/probability")" 100 "probability unchanged"

@@ -40,12 +40,17 @@ hold()
 	rm -f "$ready"
 }
 
+# verify PID: the pattern reads back and checks every page (SIGUSR1); fail
+# unless it exits 0.
 verify()
 {
 	kill -USR1 "$1"
 	wait "$1" || fail "pattern $1 failed verification"
 }
 
+# verify_rc PID: verify as verify does, the pattern's exit status in
+# VERIFY_RC instead of a failure (for tests that tally).
+# shellcheck disable=SC2034
 verify_rc()
 {
 	VERIFY_RC=0
