@@ -46,7 +46,7 @@ WARNMOD_DIR := $(CURDIR)/.cache/debug-kernel/warnmod
 MZ_KO	:= $(MODDIR)/mzswap.ko
 MZ_WARNMOD := $(WARNMOD_DIR)/warnmod.ko
 # KASAN and lockdep under TCG: boots and tests take about 3 times longer
-# (README, "Debug kernel").
+# (docs/testing.md, "The debug kernel").
 MZ_TIMEOUT_SCALE ?= 4
 export MZ_KERNEL_DIR WARNMOD_DIR MZ_KO MZ_WARNMOD MZ_TIMEOUT_SCALE
 else ifneq ($(KERNEL),)

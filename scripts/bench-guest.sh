@@ -49,7 +49,7 @@ CG_STEPS=${MZ_BENCH_CG_STEPS:-10 100 1000}
 PROG_LINES=${MZ_BENCH_PROG_LINES:-500000}
 PROG_LIMIT=${MZ_BENCH_PROG_LIMIT:-16M}
 # zswap-cap thrashes through the sort for 180-210 s (3.5-6 times the others,
-# README): stopped at PROG_TIMEOUT, its wall time is a lower bound.
+# docs/benchmarks.md): stopped at PROG_TIMEOUT, its wall time is a lower bound.
 PROG_TIMEOUT=${MZ_BENCH_PROG_TIMEOUT:-90}
 : >"$OUT"
 
@@ -577,7 +577,7 @@ if section program; then
 	program_input
 	for setup in $SETUPS; do
 		# Plain zswap thrashes on its file pages for about two minutes
-		# before it is OOM-killed here (README): left out for the
+		# before it is OOM-killed here (docs/benchmarks.md): left out for the
 		# 20-minute budget; the other sections show the OOM-kill.
 		[ "$setup" != zswap ] || continue
 		echo "== program $setup"

@@ -270,7 +270,7 @@ fi
 timeout "${fg[@]}" -k 5 "$timeout" "${qemu[@]}" <"$stdin" 1>&"$out_fd" \
 	2> >(grep -v 'externally provided fw_cfg item names' >&2) &
 qemupid=$!
-# A guest that hangs without a word (README, "Known problems") leaves what
+# A guest that hangs without a word (docs/notes/2026-12-03-bench-guest-hang.md) leaves what
 # it was doing: 30 s before the timeout, the registers and local APICs of
 # its vCPUs go to DIR/hang.txt, and SysRq (enabled by vm-init) puts its
 # blocked tasks and then every task's stack on the console.

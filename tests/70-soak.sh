@@ -182,7 +182,7 @@ _writeback()
 	tally writeback "$iters" "$fails"
 }
 
-# Only faults whose documented outcome loses nothing (README, "Fault
+# Only faults whose documented outcome loses nothing (docs/admin-guide.md, "Fault
 # injection"): a failed entry_alloc, pool_alloc or compress passes the
 # store through to the backing device; a failed backing_write keeps the
 # entry (writeback) or keeps the page dirty in memory (pass-through). A

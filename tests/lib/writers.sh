@@ -3,7 +3,7 @@
 #
 # Concurrent writers of knobs and parameters (issue 7): a writer writes a
 # list of values to one file, round after round, and checks each write's
-# outcome against what the README documents for that value. Several run at
+# outcome against what docs/admin-guide.md documents for that value. Several run at
 # once on the same file. Sourced, never run; needs common.sh.
 #
 #   errno_text NAME            print the strerror text of errno NAME
