@@ -80,12 +80,15 @@ ifeq ($(KERNEL),debug)
 	rm -rf $(CURDIR)/.cache/debug-kernel
 else
 	$(MAKE) -C $(KDIR) M=$(PWD) clean
-	$(MAKE) -C tests clean
+	@# DKMS builds from a copy without tests/ (dkms.conf's CLEAN).
+	[ ! -d tests ] || $(MAKE) -C tests clean
 endif
 
+# INSTALL_MOD_PATH=DIR installs under DIR/lib/modules instead (and runs
+# depmod there): tests/90-dkms.sh.
 modules_install: modules
 	$(MAKE) -C $(KDIR) M=$(MODDIR) INSTALL_MOD_DIR=extra modules_install
-	depmod -a $(KVER)
+	depmod -a $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) $(KVER)
 
 # The host's set-up is Debian's kernel's, whatever KERNEL says (the debug
 # kernel is scripts/debug-kernel.sh's).

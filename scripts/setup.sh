@@ -28,6 +28,8 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 #   bpftrace                                tracing inside the VM
 #   gnuplot-nox, ShellCheck                 make bench plots, make shellcheck
 #   util-linux, procps                      swapon, mkswap, sysctl, ps
+#   dkms                                    tests/90-dkms.sh (dkms.conf)
+#   prometheus-node-exporter                tests/93-exporter.sh
 packages=(
 	linux-image-amd64 linux-headers-amd64 linux-source-6.1
 	qemu-system-x86 busybox-static
@@ -35,6 +37,7 @@ packages=(
 	gcc make libc6-dev
 	dwarves sparse bpftrace gnuplot-nox shellcheck
 	util-linux procps
+	dkms prometheus-node-exporter
 )
 
 # missing_packages: print the packages of $packages not installed.
@@ -98,6 +101,13 @@ main()
 
 	mapfile -t missing < <(missing_packages)
 	[ ${#missing[@]} = 0 ] || install_packages "${missing[@]}"
+	# Debian starts the exporter it installs, listening on every
+	# interface; the tests run their own in the VM. Stop the one we added.
+	if [[ " ${missing[*]} " == *" prometheus-node-exporter "* ]] &&
+		[ -d /run/systemd/system ]; then
+		systemctl disable --now prometheus-node-exporter.service \
+			>/dev/null 2>&1 || true
+	fi
 
 	kver=$("$repo/scripts/kver.sh")
 	# The meta package pulls in its headers, but a half-upgraded machine
