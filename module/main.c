@@ -22,6 +22,30 @@ struct workqueue_struct *mz_wq;
 /* Set once init is done: parameter writes act on the live module. */
 static bool mz_initialized;
 
+/*
+ * Set first thing in mz_exit(), under kernel_param_lock(THIS_MODULE).
+ *
+ * On 6.1 ->exit() runs before mod_sysfs_teardown() removes the parameter
+ * files, and param_attr_store() takes no module reference: a write can
+ * arrive while, or after, the state it acts on is torn down (a backing
+ * change on a released disk, a compressor created after mz_comp_exit()).
+ * param_attr_store() holds the same lock across ->set(), so:
+ *
+ *  1. A set() that began before mz_exit() took the lock has returned
+ *     before mz_exit() goes on: teardown never overlaps a set().
+ *  2. Every set() after that sees mz_going and fails with -ENODEV,
+ *     changing nothing.
+ *
+ * Every set() below calls mz_param_fenced() first. The get()s stay: they
+ * read state that exit leaves valid until the files are gone.
+ */
+static bool mz_going;
+
+static int mz_param_fenced(void)
+{
+	return mz_going ? -ENODEV : 0;
+}
+
 /*********************************
  * parameters
  **********************************/
@@ -34,7 +58,11 @@ static bool mz_initialized;
 static int mz_param_set_bool(const char *s, const struct kernel_param *kp)
 {
 	size_t n = strcspn(s, "\n");
+	int err;
 
+	err = mz_param_fenced();
+	if (err)
+		return err;
 	if (n != 1 || s[n + (s[n] == '\n')])
 		return -EINVAL;
 	return param_set_bool(s, kp);
@@ -80,6 +108,9 @@ static int mz_param_set_range(const char *s, const struct kernel_param *kp)
 	unsigned int v;
 	int err;
 
+	err = mz_param_fenced();
+	if (err)
+		return err;
 	err = kstrtouint(s, 10, &v);
 	if (err)
 		return err;
@@ -156,6 +187,9 @@ static int mz_param_set_compressor(const char *s,
 	char name[MZ_COMP_NAME_LEN];
 	int err;
 
+	err = mz_param_fenced();
+	if (err)
+		return err;
 	err = mz_param_strip(s, name, sizeof(name));
 	if (err)
 		return err;
@@ -229,6 +263,9 @@ static int mz_param_set_backing(const char *s, const struct kernel_param *kp)
 	char path[sizeof(mz_backing_param)];
 	int err;
 
+	err = mz_param_fenced();
+	if (err)
+		return err;
 	err = mz_param_strip(s, path, sizeof(path));
 	if (err)
 		return err;
@@ -322,6 +359,12 @@ pool_fail:
 
 static void __exit mz_exit(void)
 {
+	/* Rules 1 and 2 at mz_going: no set() runs from here on. */
+	kernel_param_lock(THIS_MODULE);
+	mz_going = true;
+	kernel_param_unlock(THIS_MODULE);
+	pr_info("unloading\n");
+
 	mz_debugfs_exit();
 	mz_blkdev_exit();	/* frees every entry */
 	mz_shrink_exit();

@@ -38,6 +38,7 @@ declare -A _errno_text=(
 	[EACCES]="Permission denied"
 	[ENOMEM]="Cannot allocate memory"
 	[ENOTDIR]="Not a directory"
+	[ENODEV]="No such device"
 )
 
 WRITER_STOP=${WRITER_STOP:-$TMPDIR/writers.stop}
