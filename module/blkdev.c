@@ -39,6 +39,9 @@ struct mz_device mz_dev = {
 
 static int mz_major;
 
+/* The largest discard or write-zeroes bio: whole pages, bi_size is 32-bit. */
+#define MZ_MAX_BIO_SECTORS	(round_down(UINT_MAX, PAGE_SIZE) >> SECTOR_SHIFT)
+
 /* Set while the backing device is being changed: opens are refused. */
 static bool mz_claimed;
 
@@ -294,13 +297,25 @@ static bool mz_valid_io(sector_t sector, unsigned int size)
 	return end <= (u64)mz_dev.nr_slots << MZ_SECTORS_PER_PAGE_SHIFT;
 }
 
+/*
+ * Discard and write-zeroes bios span up to 4 GiB (max_discard_sectors and
+ * max_write_zeroes_sectors are unlimited, so one BLKDISCARD of the whole
+ * device is one bio of a million pages): both reschedule after each page.
+ * They run from ->submit_bio, in the submitter's process context:
+ * submit_bio_noacct() starts with might_sleep(), and a REQ_NOWAIT bio
+ * never gets here, since the queue does not set QUEUE_FLAG_NOWAIT
+ * (submit_bio_noacct() ends it with BLK_STS_NOTSUPP). The write path
+ * sleeps already (mz_slot_lock(), the cgroup limit's writeback).
+ */
 static void mz_discard(struct bio *bio)
 {
 	u32 slot = bio->bi_iter.bi_sector >> MZ_SECTORS_PER_PAGE_SHIFT;
 	u32 n = bio->bi_iter.bi_size >> PAGE_SHIFT;
 
-	while (n--)
+	while (n--) {
 		mz_tree_invalidate(slot++);
+		cond_resched();
+	}
 }
 
 static void mz_write_zeroes(struct bio *bio)
@@ -313,6 +328,7 @@ static void mz_write_zeroes(struct bio *bio)
 			bio->bi_status = BLK_STS_IOERR;
 			break;
 		}
+		cond_resched();
 	}
 }
 
@@ -627,9 +643,15 @@ int mz_blkdev_init(void)
 	blk_queue_io_min(disk->queue, PAGE_SIZE);
 	blk_queue_io_opt(disk->queue, PAGE_SIZE);
 	blk_queue_dma_alignment(disk->queue, PAGE_SIZE - 1);
+	/*
+	 * At most the whole pages that fit in a bio's 32-bit bi_size: 6.1's
+	 * __blkdev_issue_write_zeroes() shifts the limit into bi_size
+	 * unchecked, so UINT_MAX sectors made a BLKZEROOUT of 4 GiB a bio of
+	 * 0 bytes (and of 5 GiB one of 1 GiB) that succeeded, zeroing nothing.
+	 */
 	disk->queue->limits.discard_granularity = PAGE_SIZE;
-	blk_queue_max_discard_sectors(disk->queue, UINT_MAX);
-	blk_queue_max_write_zeroes_sectors(disk->queue, UINT_MAX);
+	blk_queue_max_discard_sectors(disk->queue, MZ_MAX_BIO_SECTORS);
+	blk_queue_max_write_zeroes_sectors(disk->queue, MZ_MAX_BIO_SECTORS);
 	/* Compression reads the page while it may be redirtied otherwise. */
 	blk_queue_flag_set(QUEUE_FLAG_STABLE_WRITES, disk->queue);
 

@@ -19,6 +19,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/rcupdate.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/sched/mm.h>
 
@@ -196,12 +197,19 @@ void mz_tree_lru_putback(struct mz_entry *e, u32 slot)
 	xa_unlock(&mz_dev.tree);
 }
 
-/* Free every entry. No I/O and no writeback may be running. */
+/*
+ * Free every entry. No I/O and no writeback may be running. Sleeps: the
+ * tree may hold millions of entries (a backing change, rmmod), and
+ * xa_for_each() holds no lock between steps, so we may reschedule at each.
+ */
 void mz_tree_drop_all(void)
 {
 	unsigned long slot;
 	struct mz_entry *e;
 
-	xa_for_each(&mz_dev.tree, slot, e)
+	might_sleep();
+	xa_for_each(&mz_dev.tree, slot, e) {
 		mz_tree_invalidate(slot);
+		cond_resched();
+	}
 }
