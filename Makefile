@@ -13,6 +13,7 @@
 #   make checkpatch      checkpatch.pl --strict over module/ and include/
 #   make shellcheck      shellcheck over the tests' and scripts' shell
 #   make modules_install install into /lib/modules/$(KVER)/extra + depmod
+#   make install         mzswap-setup, its unit and configuration example
 #   make debug-kernel    build the debug kernel (scripts/debug-kernel.sh)
 #
 # KVER defaults to the ABI of Debian's linux-image-amd64 meta package, NOT the
@@ -55,7 +56,7 @@ endif
 
 export KVER KDIR
 
-.PHONY: all modules clean modules_install check demo bench bench-reparent \
+.PHONY: all modules clean modules_install install check demo bench bench-reparent \
 	soak sparse checkpatch shellcheck setup debug-kernel run-check moddir
 
 all: modules
@@ -89,6 +90,28 @@ endif
 modules_install: modules
 	$(MAKE) -C $(KDIR) M=$(MODDIR) INSTALL_MOD_DIR=extra modules_install
 	depmod -a $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) $(KVER)
+
+# make install: the boot-time set-up (docs/admin-guide.md, "Setting it up
+# at boot"): mzswap-setup and mzswap-exporter in $(SBINDIR), the unit in
+# $(UNITDIR), the configuration example in $(DOCDIR) and, if there is none
+# yet, as /etc/default/mzswap. DESTDIR=DIR installs under DIR. The module
+# itself: make modules_install, or DKMS.
+PREFIX	?= /usr/local
+SBINDIR	?= $(PREFIX)/sbin
+DOCDIR	?= $(PREFIX)/share/doc/mzswap
+UNITDIR	?= /etc/systemd/system
+install:
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(DOCDIR) \
+		$(DESTDIR)/etc/default
+	install -m 755 scripts/mzswap-setup $(DESTDIR)$(SBINDIR)/
+	sed 's|/usr/local/sbin/|$(SBINDIR)/|' packaging/mzswap.service \
+		>$(DESTDIR)$(UNITDIR)/mzswap.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/mzswap.service
+	install -m 644 packaging/mzswap.default $(DESTDIR)$(DOCDIR)/mzswap.default
+	install -m 644 docs/admin-guide.md $(DESTDIR)$(DOCDIR)/
+	[ -e $(DESTDIR)/etc/default/mzswap ] || \
+		install -m 644 packaging/mzswap.default $(DESTDIR)/etc/default/mzswap
+	@echo "installed; edit /etc/default/mzswap, then: systemctl daemon-reload; systemctl enable --now mzswap"
 
 # The host's set-up is Debian's kernel's, whatever KERNEL says (the debug
 # kernel is scripts/debug-kernel.sh's).
@@ -132,6 +155,6 @@ checkpatch: setup
 # What .shellcheckrc leaves out, and why, it says.
 SHELL_SOURCES := $(wildcard tests/*.sh tests/lib/*.sh scripts/*.sh \
 	scripts/bpftrace/*.sh) scripts/lib/vmimage.sh scripts/lib/vm-init \
-	scripts/lib/klog-check .ci/run
+	scripts/lib/klog-check .ci/run scripts/mzswap-setup
 shellcheck: setup
 	@shellcheck -x $(SHELL_SOURCES) && echo "shellcheck: clean"

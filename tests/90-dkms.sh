@@ -8,7 +8,9 @@
 # written to /var/lib/dkms, /usr/src or /lib/modules: dkms runs with
 # --dkmstree/--sourcetree/--installtree and signs with a MOK key it
 # generates in the scratch tree; modules_install gets INSTALL_MOD_PATH.
-# The last case checks that all of that left the real trees as they were.
+# "make install" (the boot-time unit, its script and configuration) goes to
+# a scratch DESTDIR, where systemd-analyze verifies the unit. The last case
+# checks that all of that left the real trees as they were.
 #
 # vm: host timeout=300
 set -euo pipefail
@@ -120,6 +122,31 @@ case_modules_install()
 	check_modprobe "$root" extra/mzswap.ko
 }
 
+case_install_unit()
+{
+	local root=$SCRATCH/inst unit out f
+
+	command -v systemd-analyze >/dev/null || skip "no systemd-analyze"
+	make -C "$MZ_REPO" --no-print-directory -s install DESTDIR="$root" >/dev/null
+	unit=$root/etc/systemd/system/mzswap.service
+	for f in "$unit" "$root/usr/local/sbin/mzswap-setup" \
+		"$root/etc/default/mzswap" \
+		"$root/usr/local/share/doc/mzswap/mzswap.default"; do
+		[ -f "$f" ] || fail "make install did not install $f"
+	done
+	[ -x "$root/usr/local/sbin/mzswap-setup" ] || fail "mzswap-setup not executable"
+	# An existing configuration is the admin's: not overwritten.
+	echo "MZSWAP_BACKING=/dev/sdz9" >"$root/etc/default/mzswap"
+	make -C "$MZ_REPO" --no-print-directory -s install DESTDIR="$root" >/dev/null
+	check_eq "$(cat "$root/etc/default/mzswap")" "MZSWAP_BACKING=/dev/sdz9" \
+		"/etc/default/mzswap after a second make install"
+	# verify prints unknown keys and bad values but exits 0: any output fails.
+	out=$(systemd-analyze verify --root="$root" "$unit" 2>&1) ||
+		fail "systemd-analyze verify: $out"
+	[ -z "$out" ] || fail "systemd-analyze verify: $out"
+	echo "systemd-analyze verify: clean"
+}
+
 case_real_trees_unchanged()
 {
 	local after
@@ -130,8 +157,9 @@ case_real_trees_unchanged()
 }
 
 ktap_print_header
-ktap_set_plan 3
+ktap_set_plan 4
 ktap_case "dkms add, build, install into a scratch tree: signed, modprobe finds it; remove" case_dkms
 ktap_case "make modules_install: modprobe finds it for $KVER" case_modules_install
+ktap_case "make install: unit, script, configuration kept; systemd-analyze verify" case_install_unit
 ktap_case "the real dkms, source and module trees are unchanged" case_real_trees_unchanged
 ktap_finished
