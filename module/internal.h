@@ -271,14 +271,26 @@ void mz_tree_drop_all(void);
  **********************************/
 extern struct list_lru mz_lru;
 
+/* Entries one walk of the LRU looks at under one hold of its lock. */
+#define MZ_LRU_CHUNK	32
+
+/*
+ * An entry isolated from the LRU (lru.c, rules 1 and 2): @e is not yet
+ * known to be alive; @slot was copied while it was.
+ */
+struct mz_lru_item {
+	struct mz_entry *e;
+	u32 slot;
+};
+
 int mz_lru_init(struct shrinker *shrinker);
 void mz_lru_exit(void);
 void mz_lru_add(struct mz_entry *e);
 void mz_lru_del(struct mz_entry *e);
 unsigned long mz_lru_count(int nid, struct mem_cgroup *memcg);
-unsigned long mz_lru_shrink(int nid, struct mem_cgroup *memcg,
-			    unsigned long nr_to_scan, unsigned long nr_to_write,
-			    unsigned long *freed);
+unsigned int mz_lru_isolate(int nid, struct mem_cgroup *memcg,
+			    unsigned long nr_to_walk, struct mz_lru_item *items,
+			    unsigned int max, unsigned long *scanned);
 
 /*********************************
  * memcg.c
@@ -363,19 +375,7 @@ int mz_backing_rw(struct page *page, u32 slot, bool write, struct bio *parent,
 /* Entries written back together: one device round trip per batch. */
 #define MZ_WB_BATCH	16
 
-/*
- * An entry isolated from the LRU for writeback (->e, ->slot, set by the
- * caller of mz_writeback_batch()); ->bio is set while the entry is pinned
- * (reference and slot bit lock held) and its write is in flight.
- */
-struct mz_wb_item {
-	struct mz_entry *e;	/* not yet known to be alive (lru.c, rule 1) */
-	struct bio *bio;	/* the write, holding the decompressed page */
-	u32 slot;		/* copied while @e was known to be alive */
-	int err;
-};
-
-int mz_writeback_batch(struct mz_wb_item *it, unsigned int nr,
+int mz_writeback_batch(struct mz_lru_item *it, unsigned int nr,
 		       unsigned long *written);
 int mz_entry_load(struct mz_entry *e, struct page *page);
 void mz_slot_lock(u32 slot);

@@ -49,103 +49,84 @@ unsigned long mz_lru_count(int nid, struct mem_cgroup *memcg)
 	return list_lru_count_one(&mz_lru, nid, memcg);
 }
 
+/* One bounded walk: the state mz_lru_isolate_one() fills. */
 struct mz_lru_walk {
-	unsigned long *nr_to_walk;
-	unsigned long nr_to_write;
-	unsigned long written;
-	unsigned int nr;		/* isolated, waiting in batch[] */
-	int err;
-	struct mz_wb_item batch[MZ_WB_BATCH];
+	unsigned long nr_to_walk;	/* list_lru_walk_one()'s budget */
+	unsigned long scanned;		/* entries looked at */
+	struct mz_lru_item *items;
+	unsigned int max;		/* room in @items */
+	unsigned int nr;		/* isolated into @items */
 };
 
-/* Write back what the walk isolated. Called without the list's lock. */
-static void mz_lru_flush(struct mz_lru_walk *walk)
-{
-	int err;
-
-	if (!walk->nr)
-		return;
-	err = mz_writeback_batch(walk->batch, walk->nr, &walk->written);
-	walk->nr = 0;
-	if (err) {
-		walk->err = err;
-		/* Out of memory: stop. */
-		if (err == -ENOMEM)
-			*walk->nr_to_walk = 0;
-	}
-}
-
 /*
- * Called by list_lru_walk_one() with @lock, the lock of @l, held.
- *
- * Isolated entries wait in the walk's batch; a full batch is written back
- * with @lock dropped, the rest after the walk. Lifetime rules from the
- * moment an entry is isolated:
+ * Called by list_lru_walk_one() with @lock, the lock of @l, held. It never
+ * drops @lock: the walk's whole work under it is bounded by its budget
+ * (MZ_LRU_CHUNK at most). Lifetime rules from the moment an entry is
+ * isolated:
  *  1. Isolation took the entry off the LRU, but an invalidation, a new
  *     store to the slot, or a reset can still erase and free it: the
  *     entry is not ours. Only its slot is copied out here, and the entry
- *     is not dereferenced again until mz_writeback_batch() finds the same
- *     pointer in the tree under the tree lock and takes a reference.
- *  2. If the writeback fails, mz_writeback_batch() puts the entry back on
- *     the LRU, provided it is still in the tree (under the tree lock).
- *  3. Once @lock was dropped the list may have changed: tell the walker
- *     to restart.
+ *     is not dereferenced again until the caller's consumer
+ *     (mz_writeback_batch()) finds the same pointer in the tree under the
+ *     tree lock and takes a reference.
+ *  2. If the writeback fails or is not even tried, the consumer puts the
+ *     entry back on the LRU, provided it is still in the tree (under the
+ *     tree lock, mz_tree_lru_putback()).
  */
-static enum lru_status mz_lru_isolate(struct list_head *item,
-				      struct list_lru_one *l,
-				      spinlock_t *lock, void *arg)
+static enum lru_status mz_lru_isolate_one(struct list_head *item,
+					  struct list_lru_one *l,
+					  spinlock_t *lock, void *arg)
 	__must_hold(lock)
 {
 	struct mz_entry *e = container_of(item, struct mz_entry, lru);
 	struct mz_lru_walk *walk = arg;
 
+	walk->scanned++;
 	if (READ_ONCE(e->referenced)) {
 		WRITE_ONCE(e->referenced, 0);
 		return LRU_ROTATE;
 	}
 
 	list_lru_isolate(l, item);
-	walk->batch[walk->nr].e = e;
-	walk->batch[walk->nr].slot = e->slot;
-	walk->nr++;
-	/* Enough isolated to write the rest: stop the walk. */
-	if (walk->written + walk->nr >= walk->nr_to_write)
-		*walk->nr_to_walk = 0;
-	if (walk->nr < MZ_WB_BATCH)
-		return LRU_REMOVED;
-
-	spin_unlock(lock);
-	mz_lru_flush(walk);
-	spin_lock(lock);
-	return LRU_REMOVED_RETRY;
+	walk->items[walk->nr].e = e;
+	walk->items[walk->nr].slot = e->slot;
+	/* Full: stop the walk (list_lru_walk_one() checks before each item). */
+	if (++walk->nr == walk->max)
+		walk->nr_to_walk = 0;
+	return LRU_REMOVED;
 }
 
 /**
- * mz_lru_shrink - write back cold entries of @memcg on node @nid
+ * mz_lru_isolate - take up to @max cold entries of @memcg on node @nid
  * @nid: the node
  * @memcg: the cgroup whose list to walk (NULL or root: the root's)
- * @nr_to_scan: look at most at this many entries
- * @nr_to_write: stop after writing back this many
- * @freed: incremented by the number written back
+ * @nr_to_walk: look at no more than this many entries (capped at
+ *	MZ_LRU_CHUNK: one hold of the list's lock, which 6.1 shares among
+ *	every memcg of the node)
+ * @items: where to put the isolated entries and their slots
+ * @max: room in @items
+ * @scanned: incremented by the number of entries looked at, rotated or
+ *	isolated (exactly: a walk stopped early counts only what it saw)
  *
- * Returns how many entries the walk scanned. The caller holds the writeback
- * side (mz_writeback_begin()).
+ * Referenced entries get their second chance: the bit is cleared and the
+ * entry rotated to the tail. Returns how many were isolated; the caller
+ * owns them under rules 1 and 2 above. A caller that walks more than one
+ * chunk calls again, with cond_resched() in between.
  */
-unsigned long mz_lru_shrink(int nid, struct mem_cgroup *memcg,
-			    unsigned long nr_to_scan, unsigned long nr_to_write,
-			    unsigned long *freed)
+unsigned int mz_lru_isolate(int nid, struct mem_cgroup *memcg,
+			    unsigned long nr_to_walk, struct mz_lru_item *items,
+			    unsigned int max, unsigned long *scanned)
 {
-	unsigned long nr = nr_to_scan;
 	struct mz_lru_walk walk = {
-		.nr_to_walk = &nr,
-		.nr_to_write = nr_to_write,
+		.nr_to_walk = min_t(unsigned long, nr_to_walk, MZ_LRU_CHUNK),
+		.items = items,
+		.max = max,
 	};
 
-	if (!nr_to_write)
+	if (!max || !walk.nr_to_walk)
 		return 0;
-
-	list_lru_walk_one(&mz_lru, nid, memcg, mz_lru_isolate, &walk, &nr);
-	mz_lru_flush(&walk);
-	*freed += walk.written;
-	return nr_to_scan - nr;
+	list_lru_walk_one(&mz_lru, nid, memcg, mz_lru_isolate_one, &walk,
+			  &walk.nr_to_walk);
+	*scanned += walk.scanned;
+	return walk.nr;
 }

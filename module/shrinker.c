@@ -41,9 +41,16 @@ static unsigned long mz_shrinker_count(struct shrinker *shrinker,
 	if (!mz_memcg_writeback_enabled(sc->memcg))
 		return 0;
 
+	/*
+	 * An empty list says so: shrink_slab_memcg() then clears the memcg's
+	 * bit for this shrinker, and list_lru_add() sets it again with the
+	 * next entry. 0 would keep the memcg on every reclaim's list.
+	 */
 	nr_freeable = mz_lru_count(sc->nid, sc->memcg);
-	if (!nr_freeable)
-		goto out;
+	if (!nr_freeable) {
+		trace_mzswap_shrink_count(mz_memcg_id(sc->memcg), sc->nid, 0);
+		return SHRINK_EMPTY;
+	}
 
 	/* Keep back as many entries as recently came back from disk. */
 	nr_protected = mz_memcg_protected(sc->memcg);
@@ -59,10 +66,56 @@ static unsigned long mz_shrinker_count(struct shrinker *shrinker,
 		nr_freeable = mult_frac(nr_freeable,
 					DIV_ROUND_UP_ULL(bytes, PAGE_SIZE),
 					stored);
-out:
 	trace_mzswap_shrink_count(mz_memcg_id(sc->memcg), sc->nid,
 				  nr_freeable);
 	return nr_freeable;
+}
+
+/**
+ * mz_shrink_node - write back cold entries of @memcg on node @nid
+ * @nid: the node
+ * @memcg: the cgroup whose list to walk (NULL or root: the root's)
+ * @nr_to_scan: look at most at this many entries
+ * @nr_to_write: stop after writing back this many
+ * @written: incremented by the number written back
+ *
+ * The walk goes chunk by chunk (mz_lru_isolate(): at most MZ_LRU_CHUNK
+ * entries per hold of the list's lock, which 6.1 shares among every memcg
+ * of the node), each chunk's isolated entries written back with the lock
+ * dropped, and cond_resched() in between: a walk that has to give every
+ * entry its second chance first is long, but never under the lock.
+ * The caller holds the writeback side (mz_writeback_begin()).
+ *
+ * Returns how many entries the walk looked at.
+ */
+static unsigned long mz_shrink_node(int nid, struct mem_cgroup *memcg,
+				    unsigned long nr_to_scan,
+				    unsigned long nr_to_write,
+				    unsigned long *written)
+{
+	struct mz_lru_item items[MZ_WB_BATCH];
+	unsigned long scanned = 0, chunk, done = 0;
+	unsigned int nr;
+	int err;
+
+	while (scanned < nr_to_scan && done < nr_to_write) {
+		chunk = 0;
+		nr = mz_lru_isolate(nid, memcg, nr_to_scan - scanned, items,
+				    min_t(unsigned long, MZ_WB_BATCH,
+					  nr_to_write - done), &chunk);
+		if (!chunk)
+			break;		/* the list is empty */
+		scanned += chunk;
+		if (nr) {
+			err = mz_writeback_batch(items, nr, &done);
+			/* Out of memory: stop. */
+			if (err == -ENOMEM)
+				break;
+		}
+		cond_resched();
+	}
+	*written += done;
+	return scanned;
 }
 
 static unsigned long mz_shrinker_scan(struct shrinker *shrinker,
@@ -89,8 +142,8 @@ static unsigned long mz_shrinker_scan(struct shrinker *shrinker,
 		return SHRINK_STOP;
 	}
 	mz_stat_inc(MZ_STAT_shrinker_scans);
-	scanned = mz_lru_shrink(sc->nid, sc->memcg, sc->nr_to_scan,
-				sc->nr_to_scan, &freed);
+	scanned = mz_shrink_node(sc->nid, sc->memcg, sc->nr_to_scan,
+				 sc->nr_to_scan, &freed);
 	mz_writeback_end();
 
 	sc->nr_scanned = scanned;
@@ -127,9 +180,9 @@ static long mz_shrink_memcg_locked(struct mem_cgroup *memcg, unsigned long nr)
 	for_each_node_state(nid, N_NORMAL_MEMORY) {
 		if (written >= nr)
 			break;
-		scanned += mz_lru_shrink(nid, memcg,
-					 mz_lru_count(nid, memcg) + nr - written,
-					 nr - written, &written);
+		scanned += mz_shrink_node(nid, memcg,
+					  mz_lru_count(nid, memcg) + nr - written,
+					  nr - written, &written);
 	}
 	if (!scanned)
 		return -ENOENT;
@@ -271,7 +324,7 @@ static unsigned long mz_writeback_rr(unsigned long nr, bool until_threshold)
 
 		/* Nothing to write back there: not a failure. */
 		if (ret == -ENOENT)
-			continue;
+			goto resched;
 		attempts++;
 		if (ret < 0) {
 			if (++failures == MZ_SHRINK_MAX_FAILURES) {

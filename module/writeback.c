@@ -222,17 +222,27 @@ int mz_entry_load(struct mz_entry *e, struct page *page)
 	return mz_entry_decompress(e, page);
 }
 
-/* Count a writeback in the owner's line; returns the owner's cgroup id. */
-static u64 mz_entry_count_writeback(struct mz_entry *e)
+/*
+ * Step 4: erase @e if it is still its slot's entry, and only then count a
+ * writeback, globally and in the line of the owner it had when erased.
+ * Returns the owner's cgroup id, 0 if none, or -ENOENT if @e had left the
+ * tree meanwhile (invalidated or replaced: nothing was written back).
+ */
+static s64 mz_entry_erase_written(struct mz_entry *e)
 {
 	struct mz_cgroup *owner;
-	u64 id = 0;
+	s64 id = -ENOENT;
 
+	/* The erase unlinks @e from its owner: read the owner first. */
 	rcu_read_lock();
 	owner = READ_ONCE(e->owner);
-	if (owner) {
-		atomic64_inc(&owner->written_back);
-		id = owner->id;
+	if (mz_tree_erase_if(e)) {
+		id = 0;
+		if (owner) {
+			atomic64_inc(&owner->written_back);
+			id = owner->id;
+		}
+		mz_stat_inc(MZ_STAT_written_back_pages);
 	}
 	rcu_read_unlock();
 	return id;
@@ -252,23 +262,28 @@ static void mz_wb_end_io(struct bio *bio)
 		complete(&wait->done);
 }
 
-/* Steps 1 to 3 up to the submission; on failure nothing is held. */
-static int mz_wb_prepare(struct mz_wb_item *it, struct mz_wb_wait *wait)
+/*
+ * Steps 1 to 3 up to the submission. Returns the bio to submit, or NULL
+ * with nothing held (the entry put back on the LRU if it is still there)
+ * and *@err set.
+ */
+static struct bio *mz_wb_prepare(struct mz_lru_item *it,
+				 struct mz_wb_wait *wait, int *err)
 {
 	struct mz_entry *e = it->e;
 	struct page *page;
-	int err;
+	struct bio *bio;
 
 	page = alloc_page(GFP_NOIO | __GFP_NOWARN);
 	if (!page) {
-		err = -ENOMEM;
+		*err = -ENOMEM;
 		goto putback;
 	}
 
 	/* 1 */
 	if (!mz_slot_trylock(it->slot)) {
 		mz_stat_inc(MZ_STAT_writeback_skip_busy);
-		err = -EBUSY;
+		*err = -EBUSY;
 		goto free_page;
 	}
 
@@ -278,46 +293,52 @@ static int mz_wb_prepare(struct mz_wb_item *it, struct mz_wb_wait *wait)
 		xa_unlock(&mz_dev.tree);
 		mz_slot_unlock(it->slot);
 		__free_page(page);
-		return -ENOENT;	/* gone: nothing to put back */
+		*err = -ENOENT;	/* gone: nothing to put back */
+		return NULL;
 	}
 	refcount_inc(&e->refs);
 	xa_unlock(&mz_dev.tree);
 
 	/* 3: @e is pinned; the slot's other writers wait for the bit lock. */
-	err = mz_entry_decompress(e, page);
-	if (!err && mz_backing_should_fail(true))
-		err = -EIO;
-	if (err) {
+	*err = mz_entry_decompress(e, page);
+	if (!*err && mz_backing_should_fail(true))
+		*err = -EIO;
+	if (*err) {
 		mz_stat_inc(MZ_STAT_writeback_fail);
 		mz_tree_lru_putback(e, it->slot);
-		trace_mzswap_writeback(it->slot, 0, err);
+		trace_mzswap_writeback(it->slot, 0, *err);
 		mz_entry_put(e);
 		mz_slot_unlock(it->slot);
 		__free_page(page);
-		return err;
+		return NULL;
 	}
-	it->bio = mz_backing_bio(page, it->slot, REQ_OP_WRITE | REQ_SYNC);
-	it->bio->bi_private = wait;
-	it->bio->bi_end_io = mz_wb_end_io;
-	return 0;
+	bio = mz_backing_bio(page, it->slot, REQ_OP_WRITE | REQ_SYNC);
+	bio->bi_private = wait;
+	bio->bi_end_io = mz_wb_end_io;
+	return bio;
 
 free_page:
 	__free_page(page);
 putback:
 	mz_tree_lru_putback(e, it->slot);
-	return err;
+	return NULL;
 }
 
-/* Steps 4 and 5, once the batch's writes completed. */
-static int mz_wb_finish(struct mz_wb_item *it)
+/*
+ * Steps 4 and 5, once the batch's writes completed. Returns 0 when the
+ * entry was written back and erased, -ENOENT when the write landed but
+ * the slot had moved on meanwhile (invalidated or stored again: nothing
+ * written back counts), or the write's error.
+ */
+static int mz_wb_finish(struct mz_lru_item *it, struct bio *bio)
 {
-	struct page *page = bio_first_page_all(it->bio);
+	struct page *page = bio_first_page_all(bio);
 	struct mz_entry *e = it->e;
-	u64 owner_id = 0;
+	s64 owner_id = 0;
 	int err;
 
-	err = blk_status_to_errno(it->bio->bi_status);
-	bio_put(it->bio);
+	err = blk_status_to_errno(bio->bi_status);
+	bio_put(bio);
 	if (err) {
 		mz_stat_inc(MZ_STAT_backing_io_errors);
 		mz_stat_inc(MZ_STAT_writeback_fail);
@@ -326,9 +347,11 @@ static int mz_wb_finish(struct mz_wb_item *it)
 	}
 
 	/* 4 */
-	owner_id = mz_entry_count_writeback(e);
-	if (mz_tree_erase_if(e))
-		mz_stat_inc(MZ_STAT_written_back_pages);
+	owner_id = mz_entry_erase_written(e);
+	if (owner_id < 0) {
+		err = owner_id;
+		owner_id = 0;
+	}
 unlock:
 	/* 5 */
 	trace_mzswap_writeback(it->slot, owner_id, err);
@@ -340,9 +363,9 @@ unlock:
 
 /**
  * mz_writeback_batch - write entries back to the backing device together
- * @it: the entries and their slots (->e, ->slot), as isolated from the LRU
- * @nr: how many
- * @written: incremented by the number written back
+ * @it: the entries and their slots, as isolated from the LRU
+ * @nr: how many, at most MZ_WB_BATCH
+ * @written: incremented by the number written back and erased
  *
  * The entries came off the LRU and may be freed already: each is only
  * compared with the tree's entry until a reference is taken (lru.c, rule
@@ -352,45 +375,48 @@ unlock:
  * On failure an entry, if still held, goes back on the LRU. The caller is
  * on the writeback side (mz_writeback_begin()).
  *
- * Returns 0 or the last error.
+ * Returns 0 or the last error (-ENOENT for entries gone meanwhile is no
+ * error).
  */
-int mz_writeback_batch(struct mz_wb_item *it, unsigned int nr,
+int mz_writeback_batch(struct mz_lru_item *it, unsigned int nr,
 		       unsigned long *written)
 {
+	struct bio *bio[MZ_WB_BATCH];
 	struct mz_wb_wait wait;
 	struct blk_plug plug;
 	unsigned int i;
 	int err, ret = 0;
 
+	if (WARN_ON_ONCE(nr > MZ_WB_BATCH))
+		nr = MZ_WB_BATCH;
 	atomic_set(&wait.pending, 1);
 	init_completion(&wait.done);
 
 	for (i = 0; i < nr; i++) {
-		it[i].bio = NULL;
-		it[i].err = mz_wb_prepare(&it[i], &wait);
-		if (it[i].err)
-			ret = it[i].err;
+		bio[i] = mz_wb_prepare(&it[i], &wait, &err);
+		if (!bio[i] && err != -ENOENT)
+			ret = err;
 	}
 
 	blk_start_plug(&plug);
 	for (i = 0; i < nr; i++) {
-		if (it[i].err)
+		if (!bio[i])
 			continue;
 		atomic_inc(&wait.pending);
-		submit_bio(it[i].bio);
+		submit_bio(bio[i]);
 	}
 	blk_finish_plug(&plug);
 	if (!atomic_dec_and_test(&wait.pending))
 		wait_for_completion_io(&wait.done);
 
 	for (i = 0; i < nr; i++) {
-		if (it[i].err)
+		if (!bio[i])
 			continue;
-		err = mz_wb_finish(&it[i]);
-		if (err)
-			ret = err;
-		else
+		err = mz_wb_finish(&it[i], bio[i]);
+		if (!err)
 			(*written)++;
+		else if (err != -ENOENT)
+			ret = err;
 	}
 	return ret;
 }
