@@ -188,9 +188,19 @@ rm -f "$outdir"/{console.log,dmesg.txt,output.log,verdict,klog.txt} \
 	"$outdir"/.vm/{status,uptime-start,uptime-end}
 tmpdir=$(mktemp -d "${TMPDIR:-/tmp}/mzvm-disks.XXXXXX")
 
+# Single-threaded TCG: QEMU 7.2's multi-threaded TCG can keep a stale
+# translation of code that another vCPU patches (text_poke_bp(): jump
+# labels, tracepoints, kprobes), and the vCPU that runs it then loops on an
+# INT3 that memory no longer holds (the 2026-12-04 make demo hang).
+# MZ_TCG_THREAD=multi brings that mode back, for tests/02-xmc.sh to show
+# what it catches; docs/notes/2026-12-05-tcg-cross-modifying-code.md.
+tcg_thread=${MZ_TCG_THREAD:-single}
+[[ $tcg_thread =~ ^(single|multi)$ ]] ||
+	{ log "bad MZ_TCG_THREAD '$tcg_thread' (single or multi)"; exit 2; }
 # shellcheck disable=SC2054 # the commas belong to QEMU's option syntax
 qemu=(qemu-system-x86_64 -nodefaults -no-user-config -display none
-	-no-reboot -machine pc,accel=tcg -cpu max -m "$mem" -smp "$cpus"
+	-no-reboot -machine pc -accel "tcg,thread=$tcg_thread" -cpu max
+	-m "$mem" -smp "$cpus"
 	-fw_cfg name=etc/sercon-port,string=0
 	-kernel "$vmlinux" -initrd "$initrd"
 	-chardev "file,id=console,path=$outdir/console.log"
