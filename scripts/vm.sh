@@ -45,6 +45,11 @@
 #                  poking around by hand, never in tests
 #   -h             this help
 #
+# QEMU runs single-threaded TCG: its multi-threaded TCG can run a stale
+# translation of kernel code that another vCPU patched, and hang the guest
+# (docs/notes/2026-12-05-tcg-cross-modifying-code.md). MZ_TCG_THREAD=multi
+# runs it multi-threaded anyway, to see tests/02-xmc.sh fail there.
+#
 # Every run saves the guest's console and kernel log and checks the kernel
 # log with scripts/lib/klog-check (patterns in scripts/lib/klog-patterns):
 # any WARNING, BUG, Oops, lockdep, KASAN or slub_debug report and the like
