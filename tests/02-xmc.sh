@@ -23,6 +23,8 @@ else
 	XMCMOD=$MZ_REPO/tests/xmcmod/xmcmod.ko
 fi
 TOGGLES=400
+# A spinner still for 2 x this is stuck; a slow host only delays it.
+STALL_MS=$((2000 * ${MZ_TIMEOUT_SCALE:-1}))
 P=/sys/module/xmcmod/parameters
 
 case_patched_code()
@@ -31,7 +33,7 @@ case_patched_code()
 
 	[ -f "$XMCMOD" ] || fail "$XMCMOD not built"
 	[ "$(nproc)" -ge 2 ] || fail "needs 2 CPUs, the VM has $(nproc)"
-	insmod "$XMCMOD" toggles="$TOGGLES"
+	insmod "$XMCMOD" toggles="$TOGGLES" stall_ms="$STALL_MS"
 	for name in toggled slow stuck loops taken; do
 		echo "$name $(<"$P/$name")"
 	done
