@@ -92,8 +92,8 @@ modules_install: modules
 	depmod -a $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) $(KVER)
 
 # make install: the boot-time set-up (docs/admin-guide.md, "Setting it up
-# at boot"): mzswap-setup and mzswap-exporter in $(SBINDIR), the unit in
-# $(UNITDIR), the configuration example in $(DOCDIR) and, if there is none
+# at boot"): mzswap-setup and mzswap-exporter in $(SBINDIR), the units
+# (mzswap.service, mzswap-exporter.service and .timer) in $(UNITDIR), the configuration example in $(DOCDIR) and, if there is none
 # yet, as /etc/default/mzswap. DESTDIR=DIR installs under DIR. The module
 # itself: make modules_install, or DKMS.
 PREFIX	?= /usr/local
@@ -103,10 +103,11 @@ UNITDIR	?= /etc/systemd/system
 install:
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(DOCDIR) \
 		$(DESTDIR)/etc/default
-	install -m 755 scripts/mzswap-setup $(DESTDIR)$(SBINDIR)/
-	sed 's|/usr/local/sbin/|$(SBINDIR)/|' packaging/mzswap.service \
-		>$(DESTDIR)$(UNITDIR)/mzswap.service
-	chmod 644 $(DESTDIR)$(UNITDIR)/mzswap.service
+	install -m 755 scripts/mzswap-setup scripts/mzswap-exporter $(DESTDIR)$(SBINDIR)/
+	for u in mzswap.service mzswap-exporter.service mzswap-exporter.timer; do \
+		sed 's|/usr/local/sbin/|$(SBINDIR)/|' packaging/$$u >$(DESTDIR)$(UNITDIR)/$$u && \
+		chmod 644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
+	done
 	install -m 644 packaging/mzswap.default $(DESTDIR)$(DOCDIR)/mzswap.default
 	install -m 644 docs/admin-guide.md $(DESTDIR)$(DOCDIR)/
 	[ -e $(DESTDIR)/etc/default/mzswap ] || \
@@ -155,6 +156,6 @@ checkpatch: setup
 # What .shellcheckrc leaves out, and why, it says.
 SHELL_SOURCES := $(wildcard tests/*.sh tests/lib/*.sh scripts/*.sh \
 	scripts/bpftrace/*.sh) scripts/lib/vmimage.sh scripts/lib/vm-init \
-	scripts/lib/klog-check .ci/run scripts/mzswap-setup
+	scripts/lib/klog-check .ci/run scripts/mzswap-setup scripts/mzswap-exporter
 shellcheck: setup
 	@shellcheck -x $(SHELL_SOURCES) && echo "shellcheck: clean"

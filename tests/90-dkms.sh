@@ -130,6 +130,9 @@ case_install_unit()
 	make -C "$MZ_REPO" --no-print-directory -s install DESTDIR="$root" >/dev/null
 	unit=$root/etc/systemd/system/mzswap.service
 	for f in "$unit" "$root/usr/local/sbin/mzswap-setup" \
+		"$root/usr/local/sbin/mzswap-exporter" \
+		"$root/etc/systemd/system/mzswap-exporter.service" \
+		"$root/etc/systemd/system/mzswap-exporter.timer" \
 		"$root/etc/default/mzswap" \
 		"$root/usr/local/share/doc/mzswap/mzswap.default"; do
 		[ -f "$f" ] || fail "make install did not install $f"
@@ -140,8 +143,13 @@ case_install_unit()
 	make -C "$MZ_REPO" --no-print-directory -s install DESTDIR="$root" >/dev/null
 	check_eq "$(cat "$root/etc/default/mzswap")" "MZSWAP_BACKING=/dev/sdz9" \
 		"/etc/default/mzswap after a second make install"
+	# The system's units, for the dependencies verify resolves under --root.
+	mkdir -p "$root/usr/lib/systemd"
+	cp -a /lib/systemd/system "$root/usr/lib/systemd/"
 	# verify prints unknown keys and bad values but exits 0: any output fails.
-	out=$(systemd-analyze verify --root="$root" "$unit" 2>&1) ||
+	out=$(systemd-analyze verify --root="$root" "$unit" \
+		"$root/etc/systemd/system/mzswap-exporter.service" \
+		"$root/etc/systemd/system/mzswap-exporter.timer" 2>&1) ||
 		fail "systemd-analyze verify: $out"
 	[ -z "$out" ] || fail "systemd-analyze verify: $out"
 	echo "systemd-analyze verify: clean"
@@ -160,6 +168,6 @@ ktap_print_header
 ktap_set_plan 4
 ktap_case "dkms add, build, install into a scratch tree: signed, modprobe finds it; remove" case_dkms
 ktap_case "make modules_install: modprobe finds it for $KVER" case_modules_install
-ktap_case "make install: unit, script, configuration kept; systemd-analyze verify" case_install_unit
+ktap_case "make install: units, scripts, configuration kept; systemd-analyze verify" case_install_unit
 ktap_case "the real dkms, source and module trees are unchanged" case_real_trees_unchanged
 ktap_finished
