@@ -97,7 +97,7 @@ wait "$pid_a" && wait "$pid_b" && echo "  both patterns verified"
 
 say "swapoff, unload"
 cg_cleanup
-swapoff /dev/mzswap0
+swap_off /dev/mzswap0
 show_counters
 rmmod mzswap
 dmesg | grep mzswap | tail -n 3 | sed 's/^/  /'

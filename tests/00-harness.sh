@@ -32,7 +32,7 @@ zram_swapon()
 {
 	zram_setup "$1"
 	mkswap /dev/zram0 >/dev/null
-	swapon /dev/zram0
+	swap_on /dev/zram0
 	at_exit swapoff /dev/zram0
 }
 

@@ -7,13 +7,22 @@
 # with warn=0. Then klog-check is fed canned reports of every kind it must
 # catch, and canned noise it must let pass.
 #
-# vm: host timeout=300
+# Then tests/run.sh itself, on planted test files (in a directory of the
+# checkout, for the VMs to see them): a dirty, a panicked and a hung boot, a
+# file that times out, a case that exits 4 without a skip reason (as a
+# failed swapoff does), skips declared and undeclared, MISMATCH lines in
+# and out of a case; each must count as its final line says. tests/pattern
+# must exit 1 after a mismatch however it ends, and no swapon or swapoff in
+# the tests and the demo may go unchecked.
+#
+# vm: host timeout=420
 set -euo pipefail
 
 # shellcheck source=tests/lib/ktap.sh
 . "$(dirname "$0")/lib/ktap.sh"
 
 VM=$MZ_REPO/scripts/vm.sh
+PATTERN=$MZ_REPO/tests/pattern
 CHECK=$MZ_REPO/scripts/lib/klog-check
 # The debug kernel's build puts it elsewhere (Makefile, KERNEL=debug).
 WARNMOD=${MZ_WARNMOD:-$MZ_REPO/tests/warnmod/warnmod.ko}
@@ -141,10 +150,241 @@ case_noise_passes()
 	) || fail "klog-check flagged noise:"$'\n'"$out"
 }
 
+# planted_dir: a directory in the checkout (the guest sees the checkout, not
+# the host's /tmp) for the planted files and the inner run's logs.
+planted_dir()
+{
+	local dir
+
+	if [[ $MZ_OUT == "$MZ_REPO"/* ]]; then
+		dir=$MZ_OUT/planted
+		rm -rf "$dir"
+		mkdir -p "$dir"
+	else
+		mkdir -p "$MZ_REPO/.cache"
+		dir=$(mktemp -d "$MZ_REPO/.cache/planted.XXXXXX")
+		at_exit rm -rf "$dir"
+	fi
+	echo "$dir"
+}
+
+# plant DIR NAME HEADER BODY: a test file DIR/NAME.sh with "# vm: HEADER"
+# and BODY (shell, after the libraries are sourced).
+plant()
+{
+	cat >"$1/$2.sh" <<-EOF
+	#!/usr/bin/env bash
+	# Planted by tests/01-klog-selftest.sh.
+	# vm: $3
+	set -euo pipefail
+	. "\$MZ_REPO/tests/lib/ktap.sh"
+	$4
+	EOF
+}
+
+# shellcheck disable=SC2016 # planted code: it expands where it runs
+case_run_counts()
+{
+	local dir out rc=0 name want got line fails=0
+
+	dir=$(planted_dir)
+	# In the VM.
+	plant "$dir" st-pass "mem=512M cpus=1 boot=st-a timeout=60" '
+ok_case() { echo fine; }
+ktap_print_header; ktap_set_plan 1
+ktap_case "passes" ok_case
+ktap_finished'
+	plant "$dir" st-slow "mem=512M cpus=1 boot=st-a timeout=3" '
+slow_case() { sleep 60; }
+ktap_print_header; ktap_set_plan 1
+ktap_case "outlives its file timeout" slow_case
+ktap_finished'
+	plant "$dir" st-dirty "mem=512M cpus=1 boot=st-dirty timeout=60" '
+warn_case() { insmod "${MZ_WARNMOD:-$MZ_REPO/tests/warnmod/warnmod.ko}"; }
+ktap_print_header; ktap_set_plan 1
+ktap_case "loads a module that WARNs" warn_case
+ktap_finished'
+	plant "$dir" st-panic "mem=512M cpus=1 boot=st-panic timeout=60" '
+panic_case() { echo c >/proc/sysrq-trigger; }
+ktap_print_header; ktap_set_plan 1
+ktap_case "panics the kernel" panic_case
+ktap_finished'
+	# Stops the test driver (the parent of timeout(1), our parent): the
+	# boot never ends, the VM is killed at its timeout.
+	plant "$dir" st-hang "mem=512M cpus=1 boot=st-hang timeout=5" '
+hang_case() { local f; read -ra f </proc/$PPID/stat; kill -STOP "${f[3]}"; }
+ktap_print_header; ktap_set_plan 1
+ktap_case "stops the driver" hang_case
+ktap_finished'
+	# On the host.
+	plant "$dir" st-exit4 "host timeout=30" '
+failed_swapoff() { return 4; }
+ktap_print_header; ktap_set_plan 1
+ktap_case "a command exits 4 (as a failed swapoff does)" failed_swapoff
+ktap_finished'
+	plant "$dir" st-skip "host timeout=30" '
+declared() { skip "planted, declared"; }
+undeclared() { skip "planted, not declared"; }
+ktap_print_header; ktap_set_plan 2
+ktap_case "declared skip" declared
+ktap_case "undeclared skip" undeclared
+ktap_finished'
+	plant "$dir" st-skipall "host timeout=30" '
 ktap_print_header
-ktap_set_plan 4
+ktap_skip_all "planted, not declared"'
+	plant "$dir" st-skipall-ok "host timeout=30" '
+ktap_print_header
+ktap_skip_all "planted, declared"'
+	plant "$dir" st-mismatch "host timeout=30" '
+says_mismatch() { echo "pattern: MISMATCH pass 1: page 0 (planted)"; }
+ok_case() { :; }
+ktap_print_header; ktap_set_plan 2
+ktap_case "prints a mismatch line, exits 0" says_mismatch
+ktap_case "passes" ok_case
+ktap_finished'
+	plant "$dir" st-mismatch-out "host timeout=30" '
+ok_case() { :; }
+echo "pattern: MISMATCH pass 1: page 0 (planted, outside any case)"
+ktap_print_header; ktap_set_plan 1
+ktap_case "passes" ok_case
+ktap_finished'
+	cat >"$dir/expected-skips" <<-EOF
+	any st-skip declared*
+	any st-skipall-ok *
+	EOF
+
+	# Of the one inner run: each planted file's line, and the count.
+	MZ_EXPECTED_SKIPS=$dir/expected-skips MZ_BOOT_SLACK=20 \
+	MZ_TIMEOUT_SCALE=1 MZ_OUT='' MZ_RESULTS='' \
+		"$MZ_REPO/tests/run.sh" -o "$dir/results" "$dir"/st-*.sh \
+		>"$dir/run.out" 2>&1 || rc=$?
+	# The run's own lines, not its files': the planted MISMATCH lines
+	# would fail this file (run.sh scans every line).
+	sed -n '/^[^ ]/s/MISMATCH/MIS-MATCH/gp' "$dir/run.out"
+	check_eq "$rc" 1 "run.sh exit status"
+	while read -r want name; do
+		line=$(grep -E "^(not )?ok [0-9]+ $name( |$)" "$dir/run.out" |
+			sed 's/MISMATCH/MIS-MATCH/g' || true)
+		case $want in
+		ok)	got='^ok [0-9]+ [^#]*$' ;;
+		fail)	got='^not ok ' ;;
+		skip)	got='^ok [0-9]+ .*# SKIP' ;;
+		esac
+		if ! [[ $line =~ $got ]]; then
+			echo "want $want for $name, got: ${line:-no line}"
+			fails=$((fails + 1))
+		fi
+	done <<-EOF
+	ok st-pass
+	fail st-slow
+	ok boot[0-9]+ kernel log \\(.*boot=st-a\\)
+	ok st-dirty
+	fail boot[0-9]+ kernel log \\(.*boot=st-dirty\\)
+	fail st-panic
+	fail boot[0-9]+ kernel log \\(.*boot=st-panic\\)
+	fail st-hang
+	fail boot[0-9]+ kernel log \\(.*boot=st-hang\\)
+	fail st-exit4
+	fail st-skip
+	fail st-skipall
+	skip st-skipall-ok
+	fail st-mismatch
+	fail st-mismatch-out
+	EOF
+	check_eq "$fails" 0 "planted files with the wrong result"
+	grep -q 'st-skip: skip not in .* undeclared skip: SKIP planted, not declared' "$dir/run.out" ||
+		fail "the undeclared skip's reason is not printed"
+	grep -q 'st-slow: .*timed out' "$dir/run.out" ||
+		fail "st-slow is not reported as timed out"
+	grep -q 'st-panic: the VM ended during the test (died)' "$dir/run.out" ||
+		fail "st-panic is not reported as a VM that died"
+	grep -q 'st-hang: the VM ended during the test (timeout)' "$dir/run.out" ||
+		fail "st-hang is not reported as a VM that timed out"
+	# 2 builds, st-pass, boot1, st-dirty's and st-hang's cases, the
+	# second cases of st-mismatch and st-mismatch-out; fails: the 11
+	# "fail" lines above, each once.
+	check_eq "$(tail -n1 "$dir/run.out")" "8 passed, 11 failed, 2 skipped" \
+		"run.sh's final line"
+}
+
+# pattern_run FILE EXTRA ENDING: verify FILE (seed 3) pass after pass in the
+# background; once it has printed its first line (a MISMATCH) or 1 s has
+# passed, end it by ENDING: "kill" (SIGTERM) or "truncate" (the mapping's
+# next access faults: SIGBUS). Prints the exit status.
+pattern_run()
+{
+	local file=$1 ending=$2 out=$1.out pid rc=0 i
+
+	"$PATTERN" --file "$file" --seed 3 --no-fill --passes 1000000 --quiet \
+		>"$out" 2>&1 &
+	pid=$!
+	for ((i = 0; i < 10; i++)); do
+		[ -s "$out" ] && break
+		nap 0.1
+	done
+	case $ending in
+	kill)		kill "$pid" ;;
+	truncate)	truncate -s 0 "$file" ;;
+	esac
+	wait "$pid" || rc=$?
+	# Shown, but not as a mismatch of this file's own (run.sh).
+	sed -n '1,2s/MISMATCH/MIS-MATCH/p' "$out" >&2
+	echo "$rc"
+}
+
+case_pattern_exit()
+{
+	local f=$MZ_OUT/pattern.bin rc ending
+
+	[ -x "$PATTERN" ] || fail "$PATTERN not built"
+	for ending in kill truncate; do
+		# Intact: the signal ends it as it would (143, 135).
+		"$PATTERN" --file "$f" --size 4M --seed 3 --quiet
+		rc=$(pattern_run "$f" "$ending")
+		echo "intact, $ending: exit $rc"
+		case $ending in
+		kill)		check_eq "$rc" $((128 + 15)) "exit status, SIGTERM" ;;
+		truncate)	check_eq "$rc" $((128 + 7)) "exit status, SIGBUS" ;;
+		esac
+		# One byte changed: a mismatch first, then the same ending.
+		"$PATTERN" --file "$f" --size 4M --seed 3 --quiet
+		printf '\xff' | dd of="$f" bs=1 seek=5000 conv=notrunc status=none
+		rc=$(pattern_run "$f" "$ending")
+		echo "one byte changed, $ending: exit $rc"
+		check_eq "$rc" 1 "exit status after a mismatch, then $ending"
+	done
+	rm -f "$f" "$f.out"
+}
+
+# Every swapon and swapoff in the tests and the demo must be checked:
+# util-linux exits 4 (KSFT_SKIP) when the syscall fails. A command line that
+# starts with one and has no "||" runs it unchecked (swap_on and swap_off,
+# tests/lib/common.sh, check).
+case_swap_checked()
+{
+	local f bad=0 files=()
+
+	files=("$MZ_REPO"/tests/*.sh "$MZ_REPO"/tests/lib/*.sh
+	       "$MZ_REPO"/scripts/demo-guest.sh)
+	for f in "${files[@]}"; do
+		[ -f "$f" ] || continue
+		if grep -nE '^[[:space:]]*(swapon|swapoff)([[:space:]]|$)' "$f" |
+		   grep -v '||'; then
+			echo "^ in ${f#"$MZ_REPO"/}: unchecked (use swap_on or swap_off)"
+			bad=$((bad + 1))
+		fi
+	done
+	echo "${#files[@]} files read"
+	check_eq "$bad" 0 "files with an unchecked swapon or swapoff"
+}
+
+ktap_print_header
+ktap_set_plan 7
 ktap_case "vm.sh fails a run with a planted kernel WARNING" case_planted_warning
 ktap_case "vm.sh passes the same run without the WARNING" case_control_run
 ktap_case "klog-check catches each kind of kernel report" case_reports_caught
 ktap_case "klog-check lets TCG noise, OOM reports, user faults pass" case_noise_passes
+ktap_case "run.sh counts dirty, panicked, hung boots, bad skips, mismatch lines as failed" case_run_counts
+ktap_case "pattern exits 1 after a mismatch, even ended by SIGTERM or SIGBUS" case_pattern_exit
+ktap_case "every swapon and swapoff in tests/ and the demo is checked" case_swap_checked
 ktap_finished

@@ -176,7 +176,7 @@ case_header()
 	check_eq "$sig" SWAPSPACE2 "signature on the backing device"
 	swapon /dev/mzswap0 || fail "swapon /dev/mzswap0 failed"
 	check_eq "$(mz_counter stored_pages)" 0 "stored_pages after swapon"
-	swapoff /dev/mzswap0
+	swap_off /dev/mzswap0
 	check_eq "$(mz_counter stored_pages)" 0 "stored_pages after swapoff"
 	mz_unload
 }
@@ -195,7 +195,7 @@ case_swapoff()
 	check_eq "$(mz_counter written_back_pages)" 2000 "written_back_pages"
 	# swapoff brings every page back into the cgroup: lift its limit.
 	cg_write "$cg" memory.max max
-	swapoff /dev/mzswap0
+	swap_off /dev/mzswap0
 	echo "after swapoff: stored $(mz_counter stored_pages) pool $(mz_counter pool_total_size) backing_reads $(mz_counter backing_reads)"
 	check_eq "$(mz_counter stored_pages)" 0 "stored_pages after swapoff"
 	check_eq "$(mz_counter pool_total_size)" 0 "pool_total_size after swapoff"
@@ -236,7 +236,7 @@ case_unload_rules()
 	fi
 	echo "rmmod while swapped on: $out"
 	mz_loaded || fail "module gone after a refused rmmod"
-	swapoff /dev/mzswap0
+	swap_off /dev/mzswap0
 	mz_unload
 	mz_loaded && fail "module still loaded"
 	return 0

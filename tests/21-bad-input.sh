@@ -156,11 +156,11 @@ case_backing_dev()
 	check_gt "$(mz_counter stored_pages)" 1000 "stored_pages"
 	kill -USR1 "$CG_BG_PID"
 	wait "$CG_BG_PID" || fail "pattern failed after refused changes"
-	swapoff /dev/mzswap0
+	swap_off /dev/mzswap0
 
 	# Swapped off: the device itself is checked.
 	mkswap "$MZ_DISK_SPARE" >/dev/null
-	swapon "$MZ_DISK_SPARE"
+	swap_on "$MZ_DISK_SPARE"
 	table <<-EOF
 	backing_dev|/dev/nonexistent|ENOENT
 	backing_dev|/etc/passwd|ENOTBLK
@@ -169,7 +169,7 @@ case_backing_dev()
 	backing_dev|$MZ_DISK_SPARE|EBUSY
 	backing_dev|/dev/mzswap0|EBUSY
 	EOF
-	swapoff "$MZ_DISK_SPARE"
+	swap_off "$MZ_DISK_SPARE"
 	check_eq "$(<"$PARAMS/backing_dev")" "$dev" "backing_dev"
 
 	# And a good change works both ways.
@@ -332,7 +332,7 @@ case_concurrent()
 	echo "stores $(mz_counter stores) loads $(mz_counter loads) stored $(mz_counter stored_pages) written_back $(mz_counter written_back_pages)"
 	check_gt "$(mz_counter loads)" 0 "loads"
 	check_gt "$(mz_counter stores)" 0 "stores"
-	swapoff /dev/mzswap0
+	swap_off /dev/mzswap0
 	check_eq "$(mz_counter stored_pages)" 0 "stored_pages after swapoff"
 	check_eq "$(mz_counter pool_total_size)" 0 "pool_total_size after swapoff"
 	# A cgroup being removed is ENOENT, not "memory controller not

@@ -244,7 +244,7 @@ case_removal_under_cursor()
 
 	# Nothing keeps the removed cgroups alive.
 	cg_cleanup
-	swapoff /dev/mzswap0
+	swap_off /dev/mzswap0
 	wait_dying_zero
 }
 

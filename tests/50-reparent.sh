@@ -129,7 +129,7 @@ case_churn()
 	check_ge "$(mz_counter reparent_passes)" "$n" "reparent_passes"
 	mz_check_records
 	cg_cleanup
-	swapoff /dev/mzswap0
+	swap_off /dev/mzswap0
 	check_eq "$(mz_counter stored_pages)" 0 "stored_pages after swapoff"
 	wait_dying_zero
 }
@@ -159,7 +159,7 @@ case_dying_control()
 	echo 1 >/sys/block/zram0/reset
 	echo 256M >/sys/block/zram0/disksize
 	mkswap /dev/zram0 >/dev/null
-	swapon /dev/zram0
+	swap_on /dev/zram0
 	at_exit swapoff /dev/zram0
 	park=$(cg_create park)
 	for ((i = 0; i < 40; i += 10)); do
@@ -167,7 +167,7 @@ case_dying_control()
 		verify_batch
 	done
 	cg_cleanup
-	swapoff /dev/zram0
+	swap_off /dev/zram0
 	wait_dying_zero
 }
 

@@ -476,7 +476,7 @@ case_check()
 case_swapoff()
 {
 	cg_cleanup
-	swapoff /dev/mzswap0
+	swap_off /dev/mzswap0
 	check_eq "$(mz_counter stored_pages)" 0 "stored_pages after swapoff"
 	check_eq "$(mz_counter pool_total_size)" 0 "pool_total_size after swapoff"
 	mz_check_records

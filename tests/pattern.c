@@ -26,6 +26,11 @@
  *                   different for every page
  *   zero            zero bytes                                 same-filled
  *
+ * A mismatch is never lost: once one is seen, the program exits with 1
+ * however it ends, even by SIGTERM, SIGINT, SIGBUS or SIGSEGV (a handler
+ * checks a sticky flag and _exit()s with 1 instead of dying by the signal).
+ * Without one, those signals end it as before (exit status 128 + signal).
+ *
  * Build: gcc -O2 -static (tests/Makefile). Run "pattern --help".
  */
 #define _GNU_SOURCE
@@ -107,6 +112,42 @@ struct area {
 	u64 *scratch;	/* one page, for mismatch reports */
 	u64 seed_mask;
 };
+
+static void die(const char *fmt, ...);
+
+/* Set once any page mismatched: checked by the fatal-signal handler. */
+static volatile sig_atomic_t mismatch_seen;
+
+/*
+ * SIGTERM, SIGINT, SIGBUS, SIGSEGV: after a mismatch, exit 1 whatever the
+ * signal; before one, die by the signal as without a handler (re-raised
+ * with the default action; a fault re-faults once the handler returns).
+ */
+static void fatal_signal(int sig)
+{
+	static const char msg[] =
+		"pattern: ended by a signal after a mismatch: exit 1\n";
+
+	if (mismatch_seen) {
+		/* Nothing better to do if the message cannot be written. */
+		(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
+		_exit(EXIT_MISMATCH);
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void catch_fatal_signals(void)
+{
+	static const int sigs[] = { SIGTERM, SIGINT, SIGBUS, SIGSEGV };
+	struct sigaction sa = { .sa_handler = fatal_signal };
+	size_t i;
+
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < ARRAY_SIZE(sigs); i++)
+		if (sigaction(sigs[i], &sa, NULL))
+			die("sigaction: %s", strerror(errno));
+}
 
 static void die(const char *fmt, ...)
 {
@@ -261,6 +302,7 @@ static size_t verify(const struct config *c, const struct area *a,
 		word = page_words(c, a, idx, a->version[idx], p, true);
 		if (word == a->page_words)
 			continue;
+		mismatch_seen = 1;
 		bad++;
 		if (*reported >= MAX_REPORTS)
 			continue;
@@ -451,7 +493,10 @@ static const char usage_text[] =
 "  -h, --help          this help\n"
 "\n"
 "Prints one summary line. Exit status: 0 success, 1 mismatch (the first\n"
-"bad pages are reported with their index and offset), 2 error.\n";
+"bad pages are reported with their index and offset), 2 error. Once a\n"
+"mismatch is seen, the exit status is 1 however the program ends, by\n"
+"SIGTERM, SIGINT, SIGBUS or SIGSEGV too; without one, those signals end\n"
+"it as they would (128 + signal).\n";
 
 static void usage(int status)
 {
@@ -566,6 +611,7 @@ int main(int argc, char **argv)
 
 	parse_args(argc, argv, &c);
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	catch_fatal_signals();
 
 	/* SIGUSR1 only ever ends a hold; keep it pending until then. */
 	sigemptyset(&set);

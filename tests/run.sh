@@ -28,13 +28,23 @@
 # per VM boot (the kernel log check of scripts/vm.sh: any WARNING, BUG,
 # Oops... fails it). The last line counts test cases: a file's cases count
 # one each; a file that fails without a failing case (crash, timeout, wrong
-# case count, cleanup failure) counts one failure more:
+# case count, cleanup failure, a MISMATCH line) counts one failure more:
 #
 #   N passed, N failed[, N skipped]
 #
+# Skips: a skip (of a case, or of a whole file: "1..0 # SKIP") counts as
+# skipped only if tests/expected-skips declares it for this kernel; any
+# other skip counts as failed, its reason printed. Any output line of a
+# test file with "MISMATCH" (tests/pattern found wrong data) fails the file,
+# whatever its cases say.
+#
 # MZ_KERNEL_DIR (set by "make check KERNEL=debug"): boot that kernel
 # (scripts/vm.sh -k) and build the module for it (make KERNEL=debug);
-# MZ_TIMEOUT_SCALE (default 1) multiplies every file's timeout.
+# MZ_TIMEOUT_SCALE (default 1) multiplies every file's timeout;
+# MZ_EXPECTED_SKIPS (default tests/expected-skips) is the list of accepted
+# skips; MZ_BOOT_SLACK (default 120, times MZ_TIMEOUT_SCALE) is what a
+# boot may take beyond its files' timeouts before its VM is killed
+# (tests/01-klog-selftest.sh shortens it to plant a hung boot).
 #
 # Exit status 0 when nothing failed. Logs: .cache/results/<time>-<pid>/
 # (-o DIR to choose; the last 20 runs are kept), .cache/results/latest
@@ -57,6 +67,10 @@ n_pass=0
 n_fail=0
 n_skip=0
 testno=0
+expected_skips=${MZ_EXPECTED_SKIPS:-$tests/expected-skips}
+# The kernel the expected skips are declared for.
+kernel_kind=debian
+[ -z "${MZ_KERNEL_DIR:-}" ] || kernel_kind=debug
 
 # Per test file: requirements parsed from the header.
 declare -A f_host f_group f_timeout f_vmargs
@@ -74,6 +88,8 @@ sub_skip=0
 sub_plan=
 sub_bail=
 sub_log=
+sub_mismatch=0
+sub_unexpected=()
 
 usage()
 {
@@ -209,22 +225,57 @@ sub_begin()
 	sub_plan=
 	sub_bail=
 	sub_log="$results/$1.log"
+	sub_mismatch=0
+	sub_unexpected=()
 	: >"$sub_log"
+}
+
+# skip_expected FILE CASE: true if tests/expected-skips declares a skip of
+# case CASE (empty: the whole file) of FILE on this kernel.
+skip_expected()
+{
+	local file=$1 case=$2 kern name glob
+
+	[ -r "$expected_skips" ] || return 1
+	while read -r kern name glob; do
+		case $kern in
+		''|'#'*)	continue ;;
+		any|"$kernel_kind")	;;
+		*)		continue ;;
+		esac
+		[ "$name" = "$file" ] || continue
+		# shellcheck disable=SC2053 # a glob by design
+		if [ "$glob" = '*' ] || { [ -n "$case" ] && [[ $case == $glob ]]; }; then
+			return 0
+		fi
+	done <"$expected_skips"
+	return 1
 }
 
 # sub_line LINE: one output line of the current test file: indent it as a
 # subtest, make non-KTAP lines diagnostics, count its own (depth 0) cases.
 sub_line()
 {
-	local line=$1
+	local line=$1 desc
 
 	echo "$line" >>"$sub_log"
+	# Wrong data read back, wherever the line comes from.
+	[[ $line != *MISMATCH* ]] || sub_mismatch=$((sub_mismatch + 1))
 	case $line in
 	"ok "*|"not ok "*)
 		if [[ $line == "not ok "* ]]; then
 			sub_fail=$((sub_fail + 1))
 		elif [[ ${line,,} =~ \#\ *skip ]]; then
-			sub_skip=$((sub_skip + 1))
+			desc=${line#ok }
+			desc=${desc#* }
+			desc=${desc%%[[:space:]]#*}
+			if skip_expected "$sub_name" "$desc"; then
+				sub_skip=$((sub_skip + 1))
+			else
+				# Not declared: a failure.
+				sub_fail=$((sub_fail + 1))
+				sub_unexpected+=("$desc: ${line#*# }")
+			fi
 		else
 			sub_pass=$((sub_pass + 1))
 		fi ;;
@@ -245,18 +296,39 @@ sub_line()
 # and add its cases to the totals.
 sub_end()
 {
-	local rc=$1 secs=$2 cleanup=$3 why=${4:-} cases reasons=() joined
+	local rc=$1 secs=$2 cleanup=$3 why=${4:-} cases reasons=() joined u
+	local skipped_file=
 
 	cases=$((sub_pass + sub_fail + sub_skip))
 	[ -z "$why" ] || reasons+=("$why")
 	[ -z "$sub_bail" ] || reasons+=("bailed out")
+	# A whole file skipped ("1..0 # SKIP ...", exit 4).
+	if [ "$cases" = 0 ] && [ "$sub_plan" = 0 ] && [ "$rc" = 4 ]; then
+		skipped_file=$(grep -m1 -io 'skip.*' "$sub_log" |
+			sed 's/^skip *//I')
+		skipped_file=${skipped_file:-no reason given}
+		if ! skip_expected "$sub_name" ""; then
+			sub_unexpected+=("the whole file: ${skipped_file:-no reason}")
+			skipped_file=
+		fi
+	fi
 	if [ "$rc" = 124 ]; then
 		reasons+=("timed out")
 	elif [ "$rc" = - ]; then
 		:	# never finished: why says so
-	elif [ "$rc" != 0 ] && [ "$rc" != 4 ]; then
+	elif [ "$rc" = 4 ] && [ "$sub_pass" = 0 ] &&
+	     { [ "$cases" != 0 ] || [ "$sub_plan" = 0 ]; }; then
+		:	# every case skipped (ktap_finished's 4), or the whole file
+	elif [ "$rc" != 0 ]; then
 		reasons+=("exit status $rc")
 	fi
+	for u in "${sub_unexpected[@]}"; do
+		diag "$sub_name: skip not in ${expected_skips#"$repo"/} for the $kernel_kind kernel: $u"
+	done
+	[ ${#sub_unexpected[@]} = 0 ] ||
+		reasons+=("${#sub_unexpected[@]} unexpected skips")
+	[ "$sub_mismatch" = 0 ] ||
+		reasons+=("$sub_mismatch lines report a mismatch: wrong data read back")
 	if [ "$rc" = - ] && [ -z "$sub_plan" ]; then
 		:
 	elif [ -z "$sub_plan" ]; then
@@ -277,9 +349,9 @@ sub_end()
 		result fail "$sub_name"
 		# A failure no case accounts for counts by itself.
 		[ "$sub_fail" != 0 ] || count fail
-	elif [ "$cases" = 0 ] || [ "$sub_skip" = "$cases" ]; then
-		result skip "$sub_name" "$(grep -m1 -io 'skip.*' "$sub_log" |
-			sed 's/^skip *//I')"
+	elif [ -n "$skipped_file" ] || { [ "$cases" != 0 ] && [ "$sub_skip" = "$cases" ]; }; then
+		result skip "$sub_name" "${skipped_file:-$(grep -m1 -io 'skip.*' "$sub_log" |
+			sed 's/^skip *//I')}"
 		[ "$cases" != 0 ] || count skip
 	else
 		result ok "$sub_name"
@@ -320,7 +392,7 @@ drop_pending()
 run_group()
 {
 	local n=$(($1 + 1)) key=${groups[$1]} dir="$results/boot$(($1 + 1))"
-	local timeout=$((120 * scale))
+	local timeout=$((${MZ_BOOT_SLACK:-120} * scale))
 	local f args=() line name rc vm_rc cleanup secs end klog status
 	local pending=() vmargs
 

@@ -8,7 +8,12 @@
 #   MZ_OUT                     directory for the test's bulky output
 #   at_exit CMD [ARG...]       run CMD at exit of the current (sub)shell, LIFO
 #   fail MSG                   print MSG on stderr and exit 1 (ends a case)
-#   skip REASON                end the current case as skipped (see ktap_case)
+#   skip REASON                end the current case as skipped (see ktap_case);
+#                              REASON is required: an exit status of 4 alone
+#                              is a failure, not a skip
+#   swap_off DEV, swap_on DEV  swapoff/swapon DEV, fail unless it worked
+#                              (util-linux exits 4, KSFT_SKIP, when the
+#                              syscall fails: never run them unchecked)
 #   check_eq|ne|ge|gt|le|lt ACTUAL EXPECTED WHAT
 #                              fail unless ACTUAL compares so with EXPECTED
 #   wait_for SECONDS CMD [ARG...]
@@ -70,11 +75,35 @@ fail()
 	exit "$KSFT_FAIL"
 }
 
-# skip REASON: inside ktap_case, end the case as skipped because of REASON.
+# skip REASON: inside ktap_case, end the current case as skipped because of
+# REASON. The reason in KTAP_SKIP_FILE is what makes it a skip: ktap_case
+# fails a case that exits with KSFT_SKIP (4) without one, as util-linux's
+# swapon and swapoff do when their syscall fails. tests/run.sh then fails
+# any skip that tests/expected-skips does not declare.
 skip()
 {
+	[ -n "$*" ] || fail "skip without a reason"
 	[ -z "${KTAP_SKIP_FILE:-}" ] || echo "$*" >"$KTAP_SKIP_FILE"
 	exit "$KSFT_SKIP"
+}
+
+# swap_off DEV: swapoff DEV, or fail saying so. util-linux's swapoff exits
+# 4 (KSFT_SKIP) when the syscall fails: unchecked, that read as a skip.
+swap_off()
+{
+	local rc=0
+
+	swapoff "$1" || rc=$?
+	[ "$rc" = 0 ] || fail "swapoff $1 failed (exit $rc)"
+}
+
+# swap_on DEV: swapon DEV, or fail saying so (swapon exits 4 too).
+swap_on()
+{
+	local rc=0
+
+	swapon "$1" || rc=$?
+	[ "$rc" = 0 ] || fail "swapon $1 failed (exit $rc)"
 }
 
 # _check OP ACTUAL EXPECTED WHAT: the check_* helpers.

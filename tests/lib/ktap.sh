@@ -28,9 +28,13 @@
 #                              run CMD ARG... as one test case: in a subshell
 #                              with errexit in force, stdin /dev/null, its
 #                              output (printed when it ends) turned into
-#                              diagnostic lines; exit 0 passes, 4 (or the
-#                              skip helper) skips with the reason given to
-#                              skip, anything else fails
+#                              diagnostic lines; exit 0 passes, the skip
+#                              helper (common.sh) skips with its reason,
+#                              anything else fails: exit 4 without a reason
+#                              given to skip too (a command that failed
+#                              with 4, as swapoff does), and so does a case
+#                              whose output has a MISMATCH line (pattern),
+#                              whatever its exit status
 #   ktap_bail_out REASON       "Bail out! REASON", then exit 1
 #   ktap_print_totals          "# Totals: pass:P fail:F xfail:0 xpass:0 skip:S error:0"
 #   ktap_finished              print the totals and exit: 0 if every planned
@@ -116,13 +120,18 @@ ktap_test_result()
 	fi
 }
 
-# _ktap_diag: copy stdin to stdout as diagnostic lines.
+# _ktap_diag: copy stdin to stdout as diagnostic lines; count the lines
+# that report a data mismatch (tests/pattern's "MISMATCH") in
+# _KTAP_MISMATCHES.
 _ktap_diag()
 {
 	local line
 
+	_KTAP_MISMATCHES=0
 	while IFS= read -r line; do
 		echo "# $line"
+		[[ $line != *MISMATCH* ]] ||
+			_KTAP_MISMATCHES=$((_KTAP_MISMATCHES + 1))
 	done
 }
 
@@ -159,10 +168,21 @@ ktap_case()
 	[ "$secs" -lt 100 ] ||
 		printf '# %s: %d.%02ds\n' "$description" $((secs / 100)) $((secs % 100))
 	reason=$(<"$KTAP_SKIP_FILE")
+	if [ "$_KTAP_MISMATCHES" != 0 ]; then
+		echo "# $description: $_KTAP_MISMATCHES lines report a mismatch, wrong data read back (exit status $rc)"
+		ktap_test_fail "$description"
+		return
+	fi
 	case $rc in
-	0)		ktap_test_pass "$description" ;;
-	"$KSFT_SKIP")	ktap_test_skip "$description" "${reason:-skipped}" ;;
-	*)		ktap_test_fail "$description" ;;
+	0)	ktap_test_pass "$description" ;;
+	"$KSFT_SKIP")
+		if [ -n "$reason" ]; then
+			ktap_test_skip "$description" "$reason"
+		else
+			echo "# $description: exit status $KSFT_SKIP without a skip reason: a command failed (swapoff and swapon exit 4 when the syscall does)"
+			ktap_test_fail "$description"
+		fi ;;
+	*)	ktap_test_fail "$description" ;;
 	esac
 }
 

@@ -77,7 +77,7 @@ race_concurrent()
 	# the swap layer frees them to us; swapoff flushes them.
 	check_le "$(mz_counter stored_pages)" $((64 * $(nproc))) \
 		"stored_pages once all exited"
-	swapoff /dev/mzswap0
+	swap_off /dev/mzswap0
 	check_eq "$(mz_counter stored_pages)" 0 "stored_pages after swapoff"
 	check_eq "$(mz_counter pool_total_size)" 0 "pool_total_size after swapoff"
 }
@@ -95,7 +95,7 @@ race_swapoff()
 	cg_write "$cg" memory.max max
 	( while :; do echo 16 >"$MZ_DEBUGFS/writeback" || break; done ) &
 	wb=$!
-	swapoff /dev/mzswap0
+	swap_off /dev/mzswap0
 	kill "$wb"
 	wait "$wb" || true
 	echo "swapoff done: written_back $(mz_counter written_back_pages) stored $(mz_counter stored_pages)"
