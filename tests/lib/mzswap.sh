@@ -188,8 +188,9 @@ mz_cg_line()
 }
 
 # mz_cg_field CG COLUMN: one column of CG's line, named as in the table's
-# header line; a cgroup without a line has no state: 0 (1 for writeback,
-# max for max).
+# header line. A cgroup without a line fails: reading a missing line as 0
+# would let a check for 0 pass on a cgroup the module never saw (say so
+# with mz_cg_line when no line is what a test expects).
 mz_cg_field()
 {
 	local header line i cols vals
@@ -197,17 +198,12 @@ mz_cg_field()
 	header=$(head -n1 "$MZ_DEBUGFS/cgroups")
 	read -r -a cols <<<"${header#\# }"
 	line=$(mz_cg_line "$1")
-	if [ -z "$line" ]; then
-		case $2 in
-		writeback)	echo 1 ;;
-		max)		echo max ;;
-		*)		echo 0 ;;
-		esac
-		return 0
-	fi
+	[ -n "$line" ] ||
+		fail "mz_cg_field: no line for $(cg_path "$1") in $MZ_DEBUGFS/cgroups"
 	read -r -a vals <<<"$line"
 	for i in "${!cols[@]}"; do
 		[ "${cols[$i]}" != "$2" ] || { echo "${vals[$i]}"; return 0; }
 	done
 	fail "mz_cg_field: no column '$2' in: $header"
 }
+
