@@ -184,16 +184,20 @@ case_round_robin()
 		ids+=("$(mz_cg_field "$cg" id)")
 	done
 	awk '$3 > 0 { print $1 }' "$out" >"$TMPDIR/order.txt"
-	python3 - "$TMPDIR/order.txt" "$n" "${ids[@]}" <<-'EOF'
+	python3 - "$TMPDIR/order.txt" "$n" "${ids[@]}" $((2000 * 8 / (10 * n))) <<-'EOF'
 	import sys
 	n = int(sys.argv[2])
-	ids = sorted(sys.argv[3:])
+	ids = sorted(sys.argv[3:3 + n])
 	order = [l.strip() for l in open(sys.argv[1]) if l.strip() in ids]
 	assert len(ids) == n, f"{len(ids)} cgroups, want {n}"
-	for r in range(len(order) // n):
+	rounds = len(order) // n
+	for r in range(rounds):
 	    rnd = order[r * n:(r + 1) * n]
 	    assert sorted(rnd) == ids, f"round {r}: {rnd}"
-	print(f"{len(order) // n} full rounds, each cgroup once per round")
+	print(f"{rounds} full rounds, each cgroup once per round")
+	# One entry per visit: 2000 written back over n cgroups is 2000 / n
+	# rounds; zero rounds recorded would prove nothing.
+	assert rounds >= int(sys.argv[3 + n]), f"only {rounds} rounds recorded"
 	EOF
 	for i in "${!pids[@]}"; do
 		verify "${pids[$i]}"
@@ -202,7 +206,7 @@ case_round_robin()
 
 case_removal_under_cursor()
 {
-	local live=() pids=() i park wb before=() after
+	local live=() pids=() i park wb before=() after passes0 passes1 overlap
 
 	mz_swapon shrinker_enabled=N
 	for i in 0 1 2; do
@@ -215,14 +219,21 @@ case_removal_under_cursor()
 
 	# The worker walks the tree while cgroups with entries, which it
 	# visits, are removed again and again under its cursor.
-	( while :; do echo 8 >"$MZ_DEBUGFS/writeback" || break; nap 0.2; done ) &
-	wb=$!
+	passes0=$(mz_counter reparent_passes)
+	mz_wb_loop 8 0.2 "$TMPDIR/wb.log"
+	wb=$MZ_WB_PID
 	for ((i = 0; i < 60; i += 6)); do
 		churn_batch gone "$i" 6 4M 2M "$park"
 	done
+	passes1=$(mz_counter reparent_passes)
 	kill "$wb"
 	wait "$wb" || true
-	echo "60 removed under the worker: passes $(mz_counter reparent_passes), fruitless $(mz_counter shrink_worker_fruitless)"
+	echo "60 removed under the worker: passes $passes0 -> $passes1, fruitless $(mz_counter shrink_worker_fruitless)"
+	# The worker wrote back between removals: requests that wrote back
+	# after the first reparenting pass of the churn and before its last.
+	overlap=$(mz_wb_overlap "$TMPDIR/wb.log" 1 "$passes0" "$passes1")
+	echo "writeback: $(wc -l <"$TMPDIR/wb.log") requests, $overlap wrote back during the removals"
+	check_ge "$overlap" 3 "writeback requests that wrote back during the removals"
 
 	# It still visits every live cgroup once per round: with the removed
 	# cgroups' records now in the parent, four candidates share 300.

@@ -116,7 +116,7 @@ case_removed_forgotten()
 
 case_churn()
 {
-	local park press i wb n=${MZ_CHURN:-200}
+	local park press i wb n=${MZ_CHURN:-200} passes0 passes1 overlap
 
 	mz_swapon max_pool_percent=5
 	park=$(cg_create park)
@@ -124,14 +124,21 @@ case_churn()
 	cg_write "$press" memory.max 16M
 	cg_run_bg "$press" "$PATTERN" --size 48M --kind 2to1 --seed 5 \
 		--passes 1000 --rewrite 20 --quiet
-	( while :; do echo 32 >"$MZ_DEBUGFS/writeback" || break; sleep 0.05; done ) &
-	wb=$!
+	passes0=$(mz_counter reparent_passes)
+	mz_wb_loop 32 0.05 "$TMPDIR/wb.log"
+	wb=$MZ_WB_PID
 	for ((i = 0; i < n; i += 10)); do
 		churn_batch churn "$i" 10 4M 2M "$park"
 		verify_batch
 	done
+	passes1=$(mz_counter reparent_passes)
 	kill "$wb"
 	wait "$wb" || true
+	# The writeback ran while the churn did: requests that wrote back
+	# between the first and the last reparenting pass of the churn.
+	overlap=$(mz_wb_overlap "$TMPDIR/wb.log" 1 "$passes0" "$passes1")
+	echo "writeback: $(wc -l <"$TMPDIR/wb.log") requests, $overlap wrote back during the churn (passes $passes0 -> $passes1)"
+	check_ge "$overlap" 5 "writeback requests that wrote back during the churn"
 	# Pressure off before the check. Its total (records against
 	# stored_pages) is only compared once swapped off, below.
 	cg_kill_all "$press"

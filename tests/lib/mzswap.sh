@@ -18,6 +18,15 @@
 #                         where it put the module's code to MZ_LOADS
 #   mz_unload             rmmod mzswap
 #   mz_loaded             true if the module is loaded
+#   mz_wb_loop NR PAUSE LOG
+#                         request writeback of NR entries every PAUSE
+#                         seconds in the background (PID in MZ_WB_PID),
+#                         logging the counters after each request
+#   mz_wb_overlap LOG COL LO HI
+#                         how many of those requests wrote back while
+#                         counter COL (1 reparent_passes, 3 loads) was
+#                         between LO and HI: proof that the loop overlapped
+#                         the other activity
 
 [ -z "${_MZ_MZSWAP_SH:-}" ] || return 0
 _MZ_MZSWAP_SH=1
@@ -207,3 +216,42 @@ mz_cg_field()
 	fail "mz_cg_field: no column '$2' in: $header"
 }
 
+# mz_wb_loop NR PAUSE LOG: in the background, request writeback of NR
+# entries, then append "reparent_passes written_back_pages loads" to LOG,
+# every PAUSE seconds (0: at once) until killed; MZ_WB_PID is its PID. A
+# refused request ends it with the line "failed" (mz_wb_overlap fails then).
+mz_wb_loop()
+{
+	local nr=$1 pause=$2 log=$3 d=$MZ_DEBUGFS
+
+	: >"$log"
+	(
+		while :; do
+			if ! echo "$nr" >"$d/writeback"; then
+				echo failed >>"$log"
+				exit 1
+			fi
+			echo "$(<"$d/reparent_passes") $(<"$d/written_back_pages") $(<"$d/loads")" >>"$log"
+			[ "$pause" = 0 ] || nap "$pause"
+		done
+	) &
+	# shellcheck disable=SC2034 # for the caller
+	MZ_WB_PID=$!
+}
+
+# mz_wb_overlap LOG COL LO HI: print the number of requests in LOG (of
+# mz_wb_loop) that wrote back something while column COL was above LO and
+# below HI; fail if a request was refused or none was logged.
+mz_wb_overlap()
+{
+	local n
+
+	[ -s "$1" ] || fail "mz_wb_overlap: the writeback loop logged nothing"
+	n=$(awk -v col="$2" -v lo="$3" -v hi="$4" '
+		$1 == "failed" { failed = 1; next }
+		NR > 1 && $2 > prev && $col > lo && $col < hi { n++ }
+		{ prev = $2 }
+		END { print n + 0; exit failed }' "$1") ||
+		fail "a writeback request of the loop was refused"
+	echo "$n"
+}

@@ -84,7 +84,7 @@ race_concurrent()
 
 race_swapoff()
 {
-	local cg wb rc=0
+	local cg wb rc=0 loads0 overlap
 
 	# Room for the payloads, charged to the cgroup (more of it under
 	# slub_debug, which adds its metadata to every object).
@@ -93,13 +93,20 @@ race_swapoff()
 	cg_write "$cg" memory.max 48M
 	hold "$cg" 96M 4to1 300
 	cg_write "$cg" memory.max max
-	( while :; do echo 16 >"$MZ_DEBUGFS/writeback" || break; done ) &
-	wb=$!
+	# The holder sleeps: from here on, only swapoff loads.
+	loads0=$(mz_counter loads)
+	mz_wb_loop 16 0 "$TMPDIR/wb.log"
+	wb=$MZ_WB_PID
 	swap_off /dev/mzswap0
 	kill "$wb"
 	wait "$wb" || true
-	echo "swapoff done: written_back $(mz_counter written_back_pages) stored $(mz_counter stored_pages)"
+	echo "swapoff done: written_back $(mz_counter written_back_pages) stored $(mz_counter stored_pages) loads $loads0 -> $(mz_counter loads)"
 	check_gt "$(mz_counter written_back_pages)" 0 "written_back_pages"
+	# Overlap: requests that wrote back once swapoff had loaded pages
+	# (after that, nothing is left to write back).
+	overlap=$(mz_wb_overlap "$TMPDIR/wb.log" 3 "$loads0" 1e18)
+	echo "writeback: $(wc -l <"$TMPDIR/wb.log") requests, $overlap wrote back while swapoff loaded"
+	check_ge "$overlap" 3 "writeback requests that wrote back during swapoff"
 	check_eq "$(mz_counter stored_pages)" 0 "stored_pages"
 	check_eq "$(mz_counter pool_total_size)" 0 "pool_total_size"
 	kill -USR1 "$CG_BG_PID"
