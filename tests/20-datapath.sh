@@ -19,19 +19,50 @@ set -euo pipefail
 
 
 
+# slab_objects: the objects in the slab allocator's payload caches,
+# /sys/kernel/slab/mzswap-<size> (never merged with other caches:
+# SLAB_NOLEAKTRACE); nothing if there are none.
+slab_objects()
+{
+	local c n sum=0 found=
+
+	for c in /sys/kernel/slab/mzswap-[0-9]*; do
+		[ -r "$c/objects" ] || continue
+		read -r n _ <"$c/objects"
+		sum=$((sum + n))
+		found=1
+	done
+	[ -z "$found" ] || echo "$sum"
+}
+
 # compressed ALLOCATOR: 2:1 data swapped under memory.max is held
 # compressed, and reads back. With the shrinker on, as a user runs it.
 compressed()
 {
-	local cg stored pool
+	local cg stored pool objects
 
 	mz_swapon allocator="$1"
+	check_eq "$(</sys/module/mzswap/parameters/allocator)" "$1" "allocator"
 	cg=$(cg_create squeeze)
 	cg_write "$cg" memory.max 48M
 	hold "$cg" 96M 2to1 11
 	stored=$(mz_counter stored_pages)
 	pool=$(mz_counter pool_total_size)
-	echo "held: stored_pages $stored pool_total_size $pool written_back $(mz_counter written_back_pages)"
+	objects=$(slab_objects)
+	echo "held: stored_pages $stored pool_total_size $pool written_back $(mz_counter written_back_pages) payload slab objects ${objects:-none}"
+	# Where the payloads are: one object each in the payload classes
+	# (slab), or none of those caches and a zsmalloc pool's.
+	case $1 in
+	slab)	check_ge "${objects:-0}" \
+			$((stored - $(mz_counter same_filled_pages))) \
+			"objects in the mzswap-<size> caches"
+		;;
+	zsmalloc)
+		check_eq "${objects:-none}" none "mzswap-<size> caches"
+		[ -e /sys/kernel/slab/zs_handle ] ||
+			fail "no zsmalloc pool: no /sys/kernel/slab/zs_handle"
+		;;
+	esac
 	check_ge "$stored" $((8 << 8)) "stored_pages"
 	check_lt "$pool" $((stored * 4096 * 60 / 100)) \
 		"pool_total_size vs stored_pages x 4096 (2:1 data)"

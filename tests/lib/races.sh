@@ -114,10 +114,15 @@ race_swapoff()
 	check_eq "$rc" 0 "pattern verified after swapoff"
 }
 
+# races_main [DESC FUNCTION]...: the cases, after those given (a file's own).
 races_main()
 {
 	ktap_print_header
-	ktap_set_plan 2
+	ktap_set_plan $((2 + $# / 2))
+	while [ $# -ge 2 ]; do
+		ktap_case "$1" "$2"
+		shift 2
+	done
 	ktap_case "store/load/free/writeback/switch races for ${MZ_RACE_SECS}s" race_concurrent
 	ktap_case "swapoff racing writeback on request" race_swapoff
 	ktap_finished
