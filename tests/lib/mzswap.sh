@@ -18,6 +18,7 @@
 #                         where it put the module's code to MZ_LOADS
 #   mz_unload             rmmod mzswap
 #   mz_loaded             true if the module is loaded
+#   mz_cg_sum COLUMN      the sum of COLUMN over the per-cgroup table
 #   mz_wb_loop NR PAUSE LOG
 #                         request writeback of NR entries every PAUSE
 #                         seconds in the background (PID in MZ_WB_PID),
@@ -214,6 +215,17 @@ mz_cg_field()
 		[ "${cols[$i]}" != "$2" ] || { echo "${vals[$i]}"; return 0; }
 	done
 	fail "mz_cg_field: no column '$2' in: $header"
+}
+
+# mz_cg_sum COLUMN: the sum of COLUMN over every line of the per-cgroup
+# table, the removed cgroups' lines included.
+mz_cg_sum()
+{
+	awk -v name="$1" '
+		NR == 1 { for (i = 2; i <= NF; i++) if ($i == name) col = i - 1; next }
+		col { sum += $col }
+		END { if (!col) exit 1; print sum + 0 }' "$MZ_DEBUGFS/cgroups" ||
+		fail "mz_cg_sum: no column '$1' in $MZ_DEBUGFS/cgroups"
 }
 
 # mz_wb_loop NR PAUSE LOG: in the background, request writeback of NR
