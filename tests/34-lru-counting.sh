@@ -79,7 +79,7 @@ case_written_back_exact()
 	done
 	# The per-CPU swap slot caches hold some freed slots back: swapoff
 	# frees the rest, as invalidations.
-	swapoff /dev/mzswap0
+	swap_off /dev/mzswap0
 	stored=$(mz_counter stored_pages)
 	wb=$(( $(mz_counter written_back_pages) - wb0 ))
 	inv=$(( $(mz_counter invalidations) - inv0 ))

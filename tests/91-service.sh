@@ -176,9 +176,9 @@ case_bad_configs()
 		"MZSWAP_CGROUP_MAX=${MZ_CG_ROOT#"$CG_MOUNT"}/nomem/leaf 1M"
 	# The backing device in use, or holding a file system.
 	mkswap "$DEV" >/dev/null
-	swapon "$DEV"
+	swap_on "$DEV"
 	refused "is swapped on" "MZSWAP_BACKING=$DEV"
-	swapoff "$DEV"
+	swap_off "$DEV"
 	img=$TMPDIR/fs.img
 	truncate -s 8M "$img"
 	mkfs.ext4 -q "$img"
