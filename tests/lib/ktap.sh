@@ -35,6 +35,11 @@
 #                              with 4, as swapoff does), and so does a case
 #                              whose output has a MISMATCH line (pattern),
 #                              whatever its exit status
+#                              With MZ_CASES set ("GLOB|GLOB...", e.g. by
+#                              tests/mutations/run.sh), a case whose
+#                              DESC matches none is not run: skipped, "not
+#                              selected (MZ_CASES)", which run.sh accepts
+#                              then
 #   ktap_bail_out REASON       "Bail out! REASON", then exit 1
 #   ktap_print_totals          "# Totals: pass:P fail:F xfail:0 xpass:0 skip:S error:0"
 #   ktap_finished              print the totals and exit: 0 if every planned
@@ -135,11 +140,30 @@ _ktap_diag()
 	done
 }
 
+# _ktap_selected DESC: true unless MZ_CASES is set and no glob of it
+# matches DESC.
+_ktap_selected()
+{
+	local glob globs
+
+	[ -n "${MZ_CASES:-}" ] || return 0
+	IFS='|' read -ra globs <<<"$MZ_CASES"
+	for glob in "${globs[@]}"; do
+		# shellcheck disable=SC2053 # a glob by design
+		[[ $1 != $glob ]] || return 0
+	done
+	return 1
+}
+
 ktap_case()
 {
 	local description=$1 rc start secs reason errexit='' log
 
 	shift
+	if ! _ktap_selected "$description"; then
+		ktap_test_skip "$description" "not selected (MZ_CASES)"
+		return 0
+	fi
 	# Files, not mktemp or a pipe: starting a program costs ~35 ms in the
 	# TCG guest, and a pipe would stay open as long as any process the
 	# case left in the background, e.g. a pattern it holds in a cgroup.
