@@ -236,6 +236,35 @@ case_swapoff()
 	mz_unload
 }
 
+# A killed owner's swap slots are freed: each of its entries must be
+# invalidated (swap_slot_free_notify), none left behind. Nothing writes
+# back here, so a missed invalidation is not healed by a writeback of the
+# stale entry; and no store finds its slot still held (duplicate_entry),
+# so none is healed by a replacement either. swapoff flushes the per-CPU
+# swap slot caches, which hold freed slots back.
+case_exit_frees()
+{
+	local cg stored inv0 dup0
+
+	mz_swapon shrinker_enabled=N
+	cg=$(cg_create exiting)
+	cg_write "$cg" memory.max 16M
+	inv0=$(mz_counter invalidations)
+	dup0=$(mz_counter duplicate_entry)
+	hold "$cg" 48M 4to1 19
+	stored=$(mz_counter stored_pages)
+	check_gt "$stored" $((24 << 8)) "stored_pages"
+	check_eq "$(mz_counter written_back_pages)" 0 "written_back_pages"
+	cg_kill_all "$cg"
+	swap_off /dev/mzswap0
+	echo "stored $stored, owner killed, swapped off: stored $(mz_counter stored_pages) invalidations +$(($(mz_counter invalidations) - inv0)) duplicate_entry +$(($(mz_counter duplicate_entry) - dup0))"
+	check_eq "$(mz_counter stored_pages)" 0 "stored_pages"
+	check_eq "$(mz_counter pool_total_size)" 0 "pool_total_size"
+	check_eq "$(mz_counter duplicate_entry)" "$dup0" "duplicate_entry"
+	check_ge $(($(mz_counter invalidations) - inv0)) "$stored" \
+		"invalidations (every stored entry freed by one)"
+}
+
 case_compressor_switch()
 {
 	local cg1 cg2 pid1
@@ -304,7 +333,7 @@ case_block_io()
 }
 
 ktap_print_header
-ktap_set_plan 12
+ktap_set_plan 13
 ktap_case "2:1 data under memory.max is stored compressed (slab) and reads back" case_compressed_slab
 ktap_case "2:1 data under memory.max is stored compressed (zsmalloc) and reads back" case_compressed_zsmalloc
 ktap_case "synchronous_io=N: swap cache and readahead, data reads back" case_async
@@ -314,6 +343,7 @@ ktap_case "the pool limit forces writeback; data reads back from the disk" case_
 ktap_case "writeback on request writes back exactly N" case_writeback_request
 ktap_case "the swap header goes to the disk, never into the cache" case_header
 ktap_case "swapoff with entries in the cache and on the disk" case_swapoff
+ktap_case "a killed owner's entries are all invalidated, none left" case_exit_frees
 ktap_case "compressor switched mid-run: old and new entries read back" case_compressor_switch
 ktap_case "rmmod refused while swapped on, succeeds after swapoff" case_unload_rules
 ktap_case "block I/O: pages through bios, discard, write-zeroes" case_block_io
