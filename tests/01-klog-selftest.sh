@@ -185,7 +185,7 @@ plant()
 # shellcheck disable=SC2016 # planted code: it expands where it runs
 case_run_counts()
 {
-	local dir out rc=0 name want got line fails=0
+	local dir rc=0 name want got line fails=0 hung
 
 	dir=$(planted_dir)
 	# In the VM.
@@ -255,7 +255,7 @@ ktap_finished'
 
 	# Of the one inner run: each planted file's line, and the count.
 	MZ_EXPECTED_SKIPS=$dir/expected-skips MZ_BOOT_SLACK=20 \
-	MZ_TIMEOUT_SCALE=1 MZ_OUT='' MZ_RESULTS='' \
+	MZ_OUT='' MZ_RESULTS='' \
 		"$MZ_REPO/tests/run.sh" -o "$dir/results" "$dir"/st-*.sh \
 		>"$dir/run.out" 2>&1 || rc=$?
 	# The run's own lines, not its files': the planted MISMATCH lines
@@ -298,13 +298,17 @@ ktap_finished'
 		fail "st-slow is not reported as timed out"
 	grep -q 'st-panic: the VM ended during the test (died)' "$dir/run.out" ||
 		fail "st-panic is not reported as a VM that died"
-	grep -q 'st-hang: the VM ended during the test (timeout)' "$dir/run.out" ||
+	# On a loaded machine the hung boot's VM may time out before the file
+	# starts: counted as failed all the same, one case fewer passed.
+	grep -qE 'st-hang: (the VM ended during the test|not run: the VM ended early) \(timeout\)' "$dir/run.out" ||
 		fail "st-hang is not reported as a VM that timed out"
-	# 2 builds, st-pass, boot1, st-dirty's and st-hang's cases, the
-	# second cases of st-mismatch and st-mismatch-out; fails: the 11
+	hung=0
+	! grep -q '^  ok 1 stops the driver' "$dir/run.out" || hung=1
+	# 2 builds, st-pass, boot of st-a, st-dirty's and st-hang's cases,
+	# the second cases of st-mismatch and st-mismatch-out; fails: the 11
 	# "fail" lines above, each once.
-	check_eq "$(tail -n1 "$dir/run.out")" "8 passed, 11 failed, 2 skipped" \
-		"run.sh's final line"
+	check_eq "$(tail -n1 "$dir/run.out")" \
+		"$((7 + hung)) passed, 11 failed, 2 skipped" "run.sh's final line"
 }
 
 # pattern_run FILE EXTRA ENDING: verify FILE (seed 3) pass after pass in the
