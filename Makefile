@@ -7,6 +7,10 @@
 #   make demo            set up what is missing, then show mzswap in a VM
 #   make bench           benchmarks against zswap, zram and disk swap
 #   make bench-reparent  reparenting pass duration as the cache grows 10x
+#   make mutation        the mutation check (tests/mutations/run.sh): the
+#                        module with each planted bug of tests/mutations/,
+#                        against the test files that must catch it
+#                        (MUTANTS=NAME... for some); not part of make check
 #   make soak            the soak test (tests/70-soak.sh) for SOAK_SECONDS
 #                        (default 1800); "make check" soaks 150 s
 #   make sparse          build with C=1 (sparse)
@@ -57,7 +61,8 @@ endif
 export KVER KDIR
 
 .PHONY: all modules clean modules_install install check demo bench bench-reparent \
-	soak sparse checkpatch shellcheck setup debug-kernel run-check moddir
+	soak sparse checkpatch shellcheck setup debug-kernel run-check moddir \
+	mutation
 
 all: modules
 
@@ -142,6 +147,10 @@ bench: setup
 
 bench-reparent: setup
 	@scripts/bench-reparent.sh
+
+mutation: setup
+	@tests/mutations/run.sh $(MUTANTS)
+
 SOAK_SECONDS ?= 1800
 
 soak: setup
@@ -154,7 +163,7 @@ checkpatch: setup
 	@scripts/checkpatch.sh
 
 # What .shellcheckrc leaves out, and why, it says.
-SHELL_SOURCES := $(wildcard tests/*.sh tests/lib/*.sh scripts/*.sh \
+SHELL_SOURCES := $(wildcard tests/*.sh tests/lib/*.sh tests/mutations/*.sh scripts/*.sh \
 	scripts/bpftrace/*.sh) scripts/lib/vmimage.sh scripts/lib/vm-init \
 	scripts/lib/klog-check .ci/run scripts/mzswap-setup scripts/mzswap-exporter
 shellcheck: setup
