@@ -75,7 +75,7 @@ setup()
 	mz_modprobe_deps
 	mz_load backing_dev="$MZ_DISK_BACKING"
 	mkswap /dev/mzswap0 >/dev/null
-	swapon /dev/mzswap0
+	swap_on /dev/mzswap0
 	# Leaves: cgroup2 keeps processes out of inner nodes.
 	cg_a=$(cg_create a/x)
 	cg_deep=$(cg_create a/b/c)
