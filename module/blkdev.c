@@ -128,7 +128,11 @@ put_ctx:
 
 /*
  * Room for @len more bytes in @mzc's limit: over it, write back the
- * cgroup's own entries first (memory.zswap.max semantics).
+ * cgroup's own entries first (memory.zswap.max semantics, as mainline's
+ * zswap_store(): the page is stored if writeback got going). The writes
+ * are only submitted, never waited for in a swap write: until they land
+ * the cgroup may exceed its limit by what it has in flight, at most
+ * MZ_WB_MAX_INFLIGHT entries module-wide.
  */
 static bool mz_store_cgroup_room(struct mz_cgroup *mzc,
 				 struct mem_cgroup *memcg, unsigned int len)
@@ -137,7 +141,8 @@ static bool mz_store_cgroup_room(struct mz_cgroup *mzc,
 		return true;
 	if (!memcg || !mz_cgroup_writeback_enabled(mzc))
 		return false;
-	mz_shrink_memcg(memcg, 16);
+	if (mz_shrink_memcg(memcg, MZ_WB_BATCH))
+		return true;
 	if (!mz_cgroup_over_limit(mzc, len))
 		return true;
 	mz_stat_inc(MZ_STAT_reject_reclaim_fail);
@@ -461,9 +466,20 @@ static int mz_open(struct block_device *bdev, fmode_t mode)
 	return mz_claimed ? -EBUSY : 0;
 }
 
+/*
+ * The last close (swapoff): a read issued from ->rw_page for a swap-in
+ * that was then abandoned may still be in flight, its completion module
+ * code. Wait for it, so that the module can go once swapoff returns.
+ */
+static void mz_release(struct gendisk *disk, fmode_t mode)
+{
+	mz_io_wait_reads();
+}
+
 static const struct block_device_operations mz_fops = {
 	.owner = THIS_MODULE,
 	.open = mz_open,
+	.release = mz_release,
 	.submit_bio = mz_submit_bio,
 	.rw_page = mz_rw_page,
 	.swap_slot_free_notify = mz_slot_free_notify,
@@ -473,6 +489,7 @@ static const struct block_device_operations mz_fops = {
 static const struct block_device_operations mz_fops_async = {
 	.owner = THIS_MODULE,
 	.open = mz_open,
+	.release = mz_release,
 	.submit_bio = mz_submit_bio,
 	.swap_slot_free_notify = mz_slot_free_notify,
 };

@@ -18,8 +18,10 @@
  *
  * Lock order (outer first):
  *   mz_device.config_lock (mutex)
- *     mz_device.wb_sem (rwsem, read side held across a writeback)
- *       slot bit lock (mz_device.slot_busy, held across backing I/O)
+ *     mz_device.wb_sem (rwsem, read side held while writebacks are submitted)
+ *       slot bit lock (mz_device.slot_busy, held across backing I/O: by a
+ *       writeback from before its tree lookup until its completion is
+ *       handled in process context; never waited for under a spinlock)
  *         tree xa_lock
  *           list_lru lock
  *           mz_cgroup.lock (a child's before its parent's, reparenting only)
@@ -30,6 +32,7 @@
 #include <linux/bits.h>
 #include <linux/sizes.h>
 #include <linux/types.h>
+#include <linux/completion.h>
 #include <linux/list_lru.h>
 #include <linux/local_lock.h>
 #include <linux/percpu-refcount.h>
@@ -235,9 +238,11 @@ void mz_entry_put(struct mz_entry *e);
  *
  * slot_busy: one bit per slot, set while backing I/O that must not be
  * reordered with another write of the same slot is being issued: a
- * writeback holds it from the tree lookup to the end of its write; a store
- * that passes through to the backing device holds it while it erases the
- * old entry and submits. See "Writeback rules" in writeback.c.
+ * writeback holds it from the tree lookup until its completion has been
+ * handled (the write is asynchronous: the bit outlives the call that
+ * submitted it); a store that passes through to the backing device holds
+ * it while it erases the old entry and submits. See "Writeback rules" in
+ * writeback.c.
  */
 struct mz_device {
 	struct gendisk *disk;
@@ -372,11 +377,27 @@ typedef void (*mz_bio_done_t)(struct page *page, int err);
 
 int mz_backing_rw(struct page *page, u32 slot, bool write, struct bio *parent,
 		  mz_bio_done_t done);
-/* Entries written back together: one device round trip per batch. */
+/* Entries a writer isolates and submits at a time. */
 #define MZ_WB_BATCH	16
+/* Writeback pages in flight at most, module-wide (writeback.c, rule 1). */
+#define MZ_WB_MAX_INFLIGHT	128
 
-int mz_writeback_batch(struct mz_lru_item *it, unsigned int nr,
-		       unsigned long *written);
+/* A writer that may wait for its writebacks (the worker, debugfs). */
+struct mz_wb_wait {
+	atomic_t pending;	/* writes in flight, plus one for the waiter */
+	atomic_long_t written;	/* of them, written back and erased */
+	struct completion done;
+};
+
+int mz_writeback_init(void);
+void mz_writeback_exit(void);
+void mz_wb_wait_init(struct mz_wb_wait *wait);
+unsigned long mz_wb_wait_all(struct mz_wb_wait *wait);
+unsigned int mz_writeback_submit(struct mz_lru_item *it, unsigned int nr,
+				 struct mem_cgroup *memcg,
+				 struct mz_wb_wait *wait, int *err);
+bool mz_writeback_full(void);
+void mz_io_wait_reads(void);
 int mz_entry_load(struct mz_entry *e, struct page *page);
 void mz_slot_lock(u32 slot);
 void mz_slot_unlock(u32 slot);

@@ -67,7 +67,7 @@ struct mz_lru_walk {
  *     store to the slot, or a reset can still erase and free it: the
  *     entry is not ours. Only its slot is copied out here, and the entry
  *     is not dereferenced again until the caller's consumer
- *     (mz_writeback_batch()) finds the same pointer in the tree under the
+ *     (mz_writeback_submit()) finds the same pointer in the tree under the
  *     tree lock and takes a reference.
  *  2. If the writeback fails or is not even tried, the consumer puts the
  *     entry back on the LRU, provided it is still in the tree (under the

@@ -317,6 +317,9 @@ static int __init mz_init(void)
 	err = mz_memcg_init();
 	if (err)
 		goto memcg_fail;
+	err = mz_writeback_init();
+	if (err)
+		goto writeback_fail;
 	err = mz_shrink_init();
 	if (err)
 		goto shrink_fail;
@@ -344,6 +347,8 @@ backing_fail:
 blkdev_fail:
 	mz_shrink_exit();
 shrink_fail:
+	mz_writeback_exit();
+writeback_fail:
 	mz_memcg_exit();
 memcg_fail:
 	mz_entry_cache_exit();
@@ -366,8 +371,9 @@ static void __exit mz_exit(void)
 	pr_info("unloading\n");
 
 	mz_debugfs_exit();
-	mz_blkdev_exit();	/* frees every entry */
+	mz_blkdev_exit();	/* frees every entry, drains backing I/O */
 	mz_shrink_exit();
+	mz_writeback_exit();
 	mz_memcg_exit();
 	mz_entry_cache_exit();
 	mz_comp_exit();

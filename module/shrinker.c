@@ -72,16 +72,18 @@ static unsigned long mz_shrinker_count(struct shrinker *shrinker,
 }
 
 /**
- * mz_shrink_node - write back cold entries of @memcg on node @nid
+ * mz_shrink_node - start writeback of cold entries of @memcg on node @nid
  * @nid: the node
  * @memcg: the cgroup whose list to walk (NULL or root: the root's)
  * @nr_to_scan: look at most at this many entries
- * @nr_to_write: stop after writing back this many
- * @written: incremented by the number written back
+ * @nr_to_write: stop after submitting this many writes
+ * @wait: NULL from reclaim (never sleeps for I/O, stops at the in-flight
+ *	cap); else the waiting writer's (writeback.c, mz_writeback_submit())
+ * @submitted: incremented by the number of writes submitted
  *
  * The walk goes chunk by chunk (mz_lru_isolate(): at most MZ_LRU_CHUNK
  * entries per hold of the list's lock, which 6.1 shares among every memcg
- * of the node), each chunk's isolated entries written back with the lock
+ * of the node), each chunk's isolated entries submitted with the lock
  * dropped, and cond_resched() in between: a walk that has to give every
  * entry its second chance first is long, but never under the lock.
  * The caller holds the writeback side (mz_writeback_begin()).
@@ -91,7 +93,8 @@ static unsigned long mz_shrinker_count(struct shrinker *shrinker,
 static unsigned long mz_shrink_node(int nid, struct mem_cgroup *memcg,
 				    unsigned long nr_to_scan,
 				    unsigned long nr_to_write,
-				    unsigned long *written)
+				    struct mz_wb_wait *wait,
+				    unsigned long *submitted)
 {
 	struct mz_lru_item items[MZ_WB_BATCH];
 	unsigned long scanned = 0, chunk, done = 0;
@@ -99,6 +102,8 @@ static unsigned long mz_shrink_node(int nid, struct mem_cgroup *memcg,
 	int err;
 
 	while (scanned < nr_to_scan && done < nr_to_write) {
+		if (!wait && mz_writeback_full())
+			break;
 		chunk = 0;
 		nr = mz_lru_isolate(nid, memcg, nr_to_scan - scanned, items,
 				    min_t(unsigned long, MZ_WB_BATCH,
@@ -107,17 +112,25 @@ static unsigned long mz_shrink_node(int nid, struct mem_cgroup *memcg,
 			break;		/* the list is empty */
 		scanned += chunk;
 		if (nr) {
-			err = mz_writeback_batch(items, nr, &done);
-			/* Out of memory: stop. */
-			if (err == -ENOMEM)
+			err = 0;
+			done += mz_writeback_submit(items, nr, memcg, wait, &err);
+			/* At the cap (reclaim) or out of memory: stop. */
+			if (err == -EAGAIN || err == -ENOMEM)
 				break;
 		}
 		cond_resched();
 	}
-	*written += done;
+	*submitted += done;
 	return scanned;
 }
 
+/*
+ * Reclaim's call. It submits writes and returns: it never waits for I/O,
+ * since shrink_slab() holds shrinker_rwsem across it on 6.1 and every
+ * memcg creation and shrinker registration waits for that. What it
+ * reports freed is what it submitted: entries whose completion will erase
+ * and free them (writeback.c, rule 6).
+ */
 static unsigned long mz_shrinker_scan(struct shrinker *shrinker,
 				      struct shrink_control *sc)
 {
@@ -125,11 +138,12 @@ static unsigned long mz_shrinker_scan(struct shrinker *shrinker,
 
 	/*
 	 * Bios submitted from inside another ->submit_bio are held until it
-	 * returns: a synchronous write here would wait forever.
+	 * returns, while the entries' bit locks are held: a pass-through
+	 * store of one of those slots in that same bio would wait forever.
 	 */
 	/* Pairs with the release in mz_shrink_init(). */
 	if (!smp_load_acquire(&mz_shrinker_ready) || current->bio_list ||
-	    !mz_writeback_begin())
+	    mz_writeback_full() || !mz_writeback_begin())
 		return SHRINK_STOP;
 	/*
 	 * Concurrent reclaimers all counted before any scanned: do not let
@@ -143,7 +157,7 @@ static unsigned long mz_shrinker_scan(struct shrinker *shrinker,
 	}
 	mz_stat_inc(MZ_STAT_shrinker_scans);
 	scanned = mz_shrink_node(sc->nid, sc->memcg, sc->nr_to_scan,
-				 sc->nr_to_scan, &freed);
+				 sc->nr_to_scan, NULL, &freed);
 	mz_writeback_end();
 
 	sc->nr_scanned = scanned;
@@ -161,42 +175,49 @@ static struct shrinker mz_shrinker = {
 };
 
 /*
- * Write back up to @nr entries of @memcg, cold ones first, node by node.
- * The walk may have to pass every entry once to clear its referenced bit
- * (second chance) before it finds one to write: each bit is cleared once
- * per store, so this is paid once per entry, not per call.
+ * Submit writeback of up to @nr entries of @memcg, cold ones first, node
+ * by node. The walk may have to pass every entry once to clear its
+ * referenced bit (second chance) before it finds one to write: each bit is
+ * cleared once per store, so this is paid once per entry, not per call,
+ * and in chunks (mz_shrink_node()).
  *
  * Returns -ENOENT if @memcg has nothing to write back (empty, or writeback
- * off), -EAGAIN if it had entries but none could be written, else the
- * number written. The caller is on the writeback side.
+ * off), -EAGAIN if it had entries but none could be submitted, else the
+ * number submitted. The caller is on the writeback side; @wait as for
+ * mz_shrink_node().
  */
-static long mz_shrink_memcg_locked(struct mem_cgroup *memcg, unsigned long nr)
+static long mz_shrink_memcg_locked(struct mem_cgroup *memcg, unsigned long nr,
+				   struct mz_wb_wait *wait)
 {
-	unsigned long written = 0, scanned = 0;
+	unsigned long submitted = 0, scanned = 0;
 	int nid;
 
 	if (!mz_memcg_writeback_enabled(memcg))
 		return -ENOENT;
 	for_each_node_state(nid, N_NORMAL_MEMORY) {
-		if (written >= nr)
+		if (submitted >= nr)
 			break;
 		scanned += mz_shrink_node(nid, memcg,
-					  mz_lru_count(nid, memcg) + nr - written,
-					  nr - written, &written);
+					  mz_lru_count(nid, memcg) + nr - submitted,
+					  nr - submitted, wait, &submitted);
 	}
 	if (!scanned)
 		return -ENOENT;
-	return written ?: -EAGAIN;
+	return submitted ?: -EAGAIN;
 }
 
-/* The same, entering the writeback side itself (the store path). */
+/*
+ * The same from the store path (a cgroup at its limit), entering the
+ * writeback side itself. Submits and returns: a swap write never waits
+ * for writeback. Returns the number submitted.
+ */
 unsigned long mz_shrink_memcg(struct mem_cgroup *memcg, unsigned long nr)
 {
 	long ret;
 
-	if (current->bio_list || !mz_writeback_begin())
+	if (current->bio_list || mz_writeback_full() || !mz_writeback_begin())
 		return 0;
-	ret = mz_shrink_memcg_locked(memcg, nr);
+	ret = mz_shrink_memcg_locked(memcg, nr, NULL);
 	mz_writeback_end();
 	return ret > 0 ? ret : 0;
 }
@@ -292,17 +313,21 @@ static struct mem_cgroup *mz_cursor_advance(void)
  *
  * Gives up after MZ_SHRINK_MAX_FAILURES failures: a walk of the whole tree
  * without a single candidate, or a candidate cgroup whose writeback
- * failed. Returns the number written back.
+ * failed. The worker may wait: for room in flight while it submits, and
+ * for its own writes at the end, so that it returns the number written
+ * back and erased (on mz_wq, never under a reclaim lock).
  */
 static unsigned long mz_writeback_rr(unsigned long nr, bool until_threshold)
 {
 	unsigned long written = 0;
 	int failures = 0, attempts = 0;
+	struct mz_wb_wait wait;
 	struct mem_cgroup *memcg;
 	long ret;
 
 	if (!mz_writeback_begin())
 		return 0;
+	mz_wb_wait_init(&wait);
 	while (written < nr) {
 		if (until_threshold && !mz_pool_above_threshold())
 			break;
@@ -317,7 +342,7 @@ static unsigned long mz_writeback_rr(unsigned long nr, bool until_threshold)
 			goto resched;
 		}
 
-		ret = mz_shrink_memcg_locked(memcg, 1);
+		ret = mz_shrink_memcg_locked(memcg, 1, &wait);
 		trace_mzswap_worker_step(mz_memcg_id(memcg),
 					 mz_memcg_live(memcg), ret);
 		css_put(&memcg->css);
@@ -338,7 +363,8 @@ resched:
 		cond_resched();
 	}
 	mz_writeback_end();
-	return written;
+	/* @written counted submissions; what landed and was erased: */
+	return mz_wb_wait_all(&wait);
 }
 
 unsigned long mz_writeback_global(unsigned long nr)

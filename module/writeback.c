@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * mzswap writeback: I/O to the backing device, and moving one entry there.
+ * mzswap writeback: I/O to the backing device, and moving entries there.
  *
  * Writeback rules. A slot's data lives in exactly one place the device
  * reads from: the entry in the tree if there is one, else the backing
@@ -8,39 +8,54 @@
  * before the entry leaves the tree, and no two writes of one slot may be
  * in flight to the backing device at once, or an older one could land
  * last. The slot bit lock (mz_dev.slot_busy) gives the second; the order
- * of operations in mz_writeback_batch() the first:
+ * of operations the first. Writeback is asynchronous: reclaim submits and
+ * returns, the completion finishes the job in process context.
  *
- *  1. Take the slot bit lock (trylock: reclaim does not wait).
- *  2. Find the entry in the tree by pointer, take a reference.
- *  3. Decompress and write it to the backing device, waiting (a batch's
- *     writes are submitted together and waited for together).
- *  4. Erase it from the tree only if it is still the slot's entry.
- *  5. Drop the bit lock.
+ *  1. Reserve room in flight (mz_wb_inflight below MZ_WB_MAX_INFLIGHT):
+ *     reclaim skips when there is none, the worker waits for it.
+ *  2. Take the slot bit lock (trylock: nobody waits for it here).
+ *  3. Find the entry in the tree by pointer, take a reference.
+ *  4. Decompress it into a page and submit its write (mz_writeback_submit()
+ *     returns here). The reference and the bit lock stay held across the
+ *     write: they belong to the struct mz_wb_io in flight.
+ *  5. The write ends (mz_wb_end_io(), possibly in hard IRQ, where neither
+ *     the tree's xa_lock nor the list_lru lock may be taken): the io goes
+ *     on mz_wb_done and mz_wb_done_work is queued.
+ *  6. In process context (mz_wb_done_workfn()): on success erase the entry
+ *     only if it is still the slot's entry, counting it written back only
+ *     then; on failure put it back on the LRU if it is still there. Drop
+ *     the reference, then the bit lock, then the room in flight.
  *
- * A batch holds several bit locks across its writes. They are all taken
- * with trylock, and nothing the writes wait for needs one, so holding
- * many is no deadlock; a store to one of those slots just waits longer.
+ * A writer holds many bit locks across its writes. They are all taken
+ * with trylock, and nothing the writes or their completion wait for needs
+ * one, so holding many is no deadlock; a store to one of those slots just
+ * waits longer (mz_slot_lock(), which sleeps until step 6).
  *
  * Against each concurrent operation on the slot:
- *  - a load during 3 finds the entry in the tree and decompresses it from
- *    memory (our reference keeps the payload alive);
- *  - an invalidation during 3 erases and unlinks the entry; 4 finds
- *    another or none and leaves the tree alone; the stale data written to
- *    the backing device belongs to a freed slot;
- *  - a new store kept in the cache replaces the entry; 4 leaves the new
- *    one; a later writeback of the new one waits for our bit lock (it
- *    fails its trylock and is retried later);
+ *  - a load between 3 and 6 finds the entry in the tree and decompresses
+ *    it from memory (our reference keeps the payload alive);
+ *  - an invalidation between 3 and 6 erases and unlinks the entry; 6
+ *    finds another or none and leaves the tree alone, counting nothing;
+ *    the stale data written to the backing device belongs to a freed slot;
+ *  - a new store kept in the cache replaces the entry; 6 leaves the new
+ *    one; a later writeback of the new one fails its trylock until 6 and
+ *    is retried later;
  *  - a new store passed through to the backing device takes the bit lock,
- *    waiting for our write to complete, and erases the entry itself before
- *    it submits: its newer data is the one that lands last;
- *  - swapoff and reset stop new writebacks and wait for running ones
- *    (mz_writeback_stop()) before they free anything.
+ *    waiting for step 6, and erases the entry itself before it submits:
+ *    its newer data is the one that lands last;
+ *  - swapoff (the disk's release), a backing change and module exit stop
+ *    new writebacks, then wait for every backing I/O whose completion is
+ *    module code (mz_io_inflight), then for the completion work, then for
+ *    an RCU grace period (mz_writeback_stop()): see "In-flight I/O" below.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/bio.h>
 #include <linux/blkdev.h>
+#include <linux/blk-cgroup.h>
+#include <linux/cgroup.h>
 #include <linux/highmem.h>
+#include <linux/llist.h>
 #include <linux/wait_bit.h>
 
 #include "internal.h"
@@ -75,6 +90,122 @@ void mz_slot_unlock(u32 slot)
 }
 
 /*********************************
+ * in-flight I/O
+ **********************************/
+
+/*
+ * In-flight I/O. Every backing bio whose bi_end_io is module code is
+ * counted from before its submission until its completion has finished
+ * with module data:
+ *  - a pass-through write or a read issued from ->rw_page: in
+ *    mz_io_inflight, dropped as the last thing mz_backing_end_io() does;
+ *  - a writeback's write: in the writeback_inflight counter (which is
+ *    also the cap, rule 1), dropped as the last thing the completion work
+ *    does for it.
+ * A bio chained to a bio of the swap layer (the ->submit_bio path)
+ * completes through bio_chain_endio(), kernel code, and before its
+ * parent, which its submitter waits for (the page lock of a read;
+ * try_to_unuse() waits for the writeback of every swap cache page).
+ *
+ * swapoff's last close of the disk (mz_release()) waits for mz_io_inflight
+ * to reach zero, so no read issued from ->rw_page outlives swapoff; a
+ * backing change and module exit (mz_writeback_stop()) wait for both
+ * counters, then for the completion work, then for an RCU grace period.
+ *
+ * The grace period is for the last instructions of an end_io after its
+ * decrement or its queue_work(): each of them runs in an RCU read-side
+ * section (rcu_read_lock()) up to rcu_read_unlock(), after which only its
+ * return remains. In hard or soft IRQ, where completions normally run,
+ * preemption is off through that return, so it is inside what
+ * synchronize_rcu() waits for. A completion in task context (bio_endio()
+ * from a failed submit_bio(), inside module code that holds the disk open
+ * or the writeback side, so exit cannot have started; a loop or dm backing
+ * device completing from its worker) could only be preempted between
+ * rcu_read_unlock() and its return under preempt=full; Debian's default
+ * (voluntary) has no preemption point there. free_module() waits for
+ * another grace period before it frees the text.
+ */
+static atomic_t mz_io_inflight;
+static DECLARE_WAIT_QUEUE_HEAD(mz_io_wait);	/* both counters' waiters */
+
+/* Completions of writeback writes, handled in process context (rule 6). */
+static struct workqueue_struct *mz_wb_wq;
+
+/* Writeback pages in flight: steps 1 to 6. The counter is the debugfs one. */
+#define mz_wb_inflight	(&mz_stats[MZ_STAT_writeback_inflight])
+
+static void mz_io_get(void)
+{
+	atomic_inc(&mz_io_inflight);
+}
+
+/* The last use of module data by a completion: see above. */
+static void mz_io_put(void)
+{
+	rcu_read_lock();
+	if (atomic_dec_and_test(&mz_io_inflight))
+		wake_up_all(&mz_io_wait);
+	rcu_read_unlock();
+}
+
+/*
+ * Rule 1: reserve room for one writeback page. Reclaim (!@may_wait) gets
+ * false at the cap; the worker sleeps until there is room. Its own
+ * earlier writes are submitted or in its plug, which schedule() flushes,
+ * so the room it waits for is made by writes that are on their way.
+ */
+static bool mz_wb_reserve(bool may_wait)
+{
+	for (;;) {
+		if (atomic64_add_unless(mz_wb_inflight, 1, MZ_WB_MAX_INFLIGHT))
+			return true;
+		if (!may_wait)
+			return false;
+		wait_event(mz_io_wait,
+			   atomic64_read(mz_wb_inflight) < MZ_WB_MAX_INFLIGHT);
+	}
+}
+
+static void mz_wb_unreserve(void)
+{
+	atomic64_dec(mz_wb_inflight);
+	if (wq_has_sleeper(&mz_io_wait))
+		wake_up_all(&mz_io_wait);
+}
+
+/* Reclaim's check before it walks: is there room for one more write? */
+bool mz_writeback_full(void)
+{
+	return atomic64_read(mz_wb_inflight) >= MZ_WB_MAX_INFLIGHT;
+}
+
+static bool mz_io_idle(void)
+{
+	return !atomic_read(&mz_io_inflight) && !atomic64_read(mz_wb_inflight);
+}
+
+/*
+ * Wait for every backing I/O with a module completion to finish (see
+ * "In-flight I/O"); the writeback side must be stopped first, or new
+ * writebacks could start. @text: also wait for the completions' last
+ * instructions (before the module text or the slot bit map goes).
+ */
+static void mz_io_drain(bool text)
+{
+	wait_event(mz_io_wait, mz_io_idle());
+	if (!text)
+		return;
+	flush_workqueue(mz_wb_wq);
+	synchronize_rcu();
+}
+
+/* swapoff closed the disk: no read issued from ->rw_page may outlive it. */
+void mz_io_wait_reads(void)
+{
+	wait_event(mz_io_wait, !atomic_read(&mz_io_inflight));
+}
+
+/*********************************
  * the writeback side
  **********************************/
 
@@ -98,12 +229,16 @@ void mz_writeback_end(void)
 	up_read(&mz_dev.wb_sem);
 }
 
-/* Refuse new writebacks and wait for running ones. */
+/*
+ * Refuse new writebacks, wait for running ones to submit, and for all
+ * backing I/O and its completion handling to finish.
+ */
 void mz_writeback_stop(void)
 {
 	down_write(&mz_dev.wb_sem);
 	mz_dev.wb_stopped = true;
 	up_write(&mz_dev.wb_sem);
+	mz_io_drain(true);
 }
 
 void mz_writeback_start(void)
@@ -114,8 +249,53 @@ void mz_writeback_start(void)
 }
 
 /*********************************
+ * blkcg attribution
+ **********************************/
+
+/*
+ * The io controller's css of @memcg's cgroup (the nearest ancestor with
+ * one), with a reference, or NULL: a bio associated with it is charged to
+ * the owner of the data, not to whoever reclaims.
+ */
+static struct cgroup_subsys_state *mz_memcg_io_css(struct mem_cgroup *memcg)
+{
+	if (!memcg || mem_cgroup_disabled())
+		return NULL;
+	return cgroup_get_e_css(memcg->css.cgroup, &io_cgrp_subsys);
+}
+
+/* The same for the memcg @page is charged to. */
+static struct cgroup_subsys_state *mz_page_io_css(struct page *page)
+{
+	struct cgroup_subsys_state *css = NULL;
+	struct mem_cgroup *memcg;
+
+	if (mem_cgroup_disabled())
+		return NULL;
+	rcu_read_lock();
+	memcg = folio_memcg_rcu(page_folio(page));
+	if (memcg && css_tryget(&memcg->css)) {
+		css = mz_memcg_io_css(memcg);
+		css_put(&memcg->css);
+	}
+	rcu_read_unlock();
+	return css;
+}
+
+/*********************************
  * backing device I/O
  **********************************/
+
+/*
+ * Bios to the backing device: pass-through and ->rw_page reads and
+ * writes, and writeback's writes (whose struct mz_wb_io is the front pad).
+ * BIOSET_NEED_RESCUER: the pass-through of a bio of many pages allocates
+ * one child per page under ->submit_bio, where the children wait on
+ * current->bio_list until it returns; bio_alloc_bioset() hands them to the
+ * rescuer before it waits for the pool, so one is always freed again.
+ */
+static struct bio_set mz_bioset;
+
 static void mz_backing_end_io(struct bio *bio)
 {
 	mz_bio_done_t done = bio->bi_private;
@@ -127,6 +307,7 @@ static void mz_backing_end_io(struct bio *bio)
 	done(page, err);
 	put_page(page);		/* mz_backing_rw()'s */
 	bio_put(bio);
+	mz_io_put();
 }
 
 /* An injected backing I/O failure, counted as a real one would be. */
@@ -139,11 +320,18 @@ static bool mz_backing_should_fail(bool write)
 	return true;
 }
 
-/* A bio for @page at @slot of the backing device, counted; not submitted. */
-static struct bio *mz_backing_bio(struct page *page, u32 slot, blk_opf_t opf)
+/*
+ * A bio for @page at @slot of the backing device, counted; not submitted.
+ * NULL only if @gfp cannot wait.
+ */
+static struct bio *mz_backing_bio(struct page *page, u32 slot, blk_opf_t opf,
+				  gfp_t gfp)
 {
-	struct bio *bio = bio_alloc(mz_dev.backing, 1, opf, GFP_NOIO);
+	struct bio *bio;
 
+	bio = bio_alloc_bioset(mz_dev.backing, 1, opf, gfp, &mz_bioset);
+	if (!bio)
+		return NULL;
 	bio->bi_iter.bi_sector = (sector_t)slot << MZ_SECTORS_PER_PAGE_SHIFT;
 	__bio_add_page(bio, page, PAGE_SIZE, 0);
 	mz_stat_inc(op_is_write(opf) ? MZ_STAT_backing_writes
@@ -157,20 +345,23 @@ static struct bio *mz_backing_bio(struct page *page, u32 slot, blk_opf_t opf)
  * @slot: page index on the device
  * @write: direction
  * @parent: when called from ->submit_bio, the bio being served: the new
- *	bio is chained to it and completes it. Waiting here would deadlock,
- *	since bios submitted under ->submit_bio are only issued after it
- *	returns.
+ *	bio is chained to it, completes it and is charged to its blkcg.
+ *	Waiting here would deadlock, since bios submitted under ->submit_bio
+ *	are only issued after it returns.
  * @done: otherwise, called on completion (possibly from IRQ). The page is
  *	held until @done has run: its owner may drop its own reference
  *	before that (a swap-in that skips the swap cache does, when its
- *	fault is retried), and @done marks and unlocks it.
+ *	fault is retried), and @done marks and unlocks it. Counted in
+ *	mz_io_inflight until then. A write is charged to the blkcg of the
+ *	page's memcg.
  *
  * Returns 1: the I/O completes asynchronously, failed or not. (Writeback
- * builds its own bios, mz_writeback_batch().)
+ * builds its own bios, mz_writeback_submit().)
  */
 int mz_backing_rw(struct page *page, u32 slot, bool write, struct bio *parent,
 		  mz_bio_done_t done)
 {
+	struct cgroup_subsys_state *css;
 	struct bio *bio;
 
 	if (mz_backing_should_fail(write)) {
@@ -180,20 +371,30 @@ int mz_backing_rw(struct page *page, u32 slot, bool write, struct bio *parent,
 			done(page, -EIO);
 		return 1;
 	}
-	bio = mz_backing_bio(page, slot, write ? REQ_OP_WRITE : REQ_OP_READ);
+	bio = mz_backing_bio(page, slot, write ? REQ_OP_WRITE : REQ_OP_READ,
+			     GFP_NOIO);
 	if (parent) {
+		bio_clone_blkg_association(bio, parent);
 		bio_chain(bio, parent);
 	} else {
+		if (write) {
+			css = mz_page_io_css(page);
+			if (css) {
+				bio_associate_blkg_from_css(bio, css);
+				css_put(css);
+			}
+		}
 		get_page(page);
 		bio->bi_private = done;
 		bio->bi_end_io = mz_backing_end_io;
+		mz_io_get();
 	}
 	submit_bio(bio);
 	return 1;
 }
 
 /*********************************
- * writeback of one entry
+ * writeback of entries
  **********************************/
 static int mz_entry_decompress(struct mz_entry *e, struct page *page)
 {
@@ -223,10 +424,11 @@ int mz_entry_load(struct mz_entry *e, struct page *page)
 }
 
 /*
- * Step 4: erase @e if it is still its slot's entry, and only then count a
- * writeback, globally and in the line of the owner it had when erased.
- * Returns the owner's cgroup id, 0 if none, or -ENOENT if @e had left the
- * tree meanwhile (invalidated or replaced: nothing was written back).
+ * Step 6 on success: erase @e if it is still its slot's entry, and only
+ * then count a writeback, globally and in the line of the owner it had
+ * when erased. Returns the owner's cgroup id, 0 if none, or -ENOENT if @e
+ * had left the tree meanwhile (invalidated or replaced: nothing was
+ * written back).
  */
 static s64 mz_entry_erase_written(struct mz_entry *e)
 {
@@ -248,58 +450,135 @@ static s64 mz_entry_erase_written(struct mz_entry *e)
 	return id;
 }
 
-/* The writes of one batch in flight. */
-struct mz_wb_wait {
-	atomic_t pending;	/* writes in flight, plus one for the waiter */
-	struct completion done;
+/*
+ * One writeback page in flight, from step 4 to step 6. It owns a
+ * reference on @e and the bit lock of @slot, and one unit of room in
+ * flight.
+ */
+struct mz_wb_io {
+	struct llist_node node;		/* on mz_wb_done once the write ended */
+	struct mz_entry *e;
+	struct mz_wb_wait *wait;	/* the waiting writer's, or NULL */
+	u32 slot;
+	struct bio bio;			/* last: mz_bioset's front pad */
 };
 
+static LLIST_HEAD(mz_wb_done);
+
+/* Step 6, for one write that ended. */
+static void mz_wb_finish(struct mz_wb_io *io)
+{
+	struct page *page = bio_first_page_all(&io->bio);
+	struct mz_wb_wait *wait = io->wait;
+	struct mz_entry *e = io->e;
+	s64 owner_id = 0;
+	int err;
+
+	err = blk_status_to_errno(io->bio.bi_status);
+	if (err) {
+		mz_stat_inc(MZ_STAT_backing_io_errors);
+		mz_stat_inc(MZ_STAT_writeback_fail);
+		mz_tree_lru_putback(e, io->slot);
+	} else {
+		owner_id = mz_entry_erase_written(e);
+		if (owner_id < 0) {
+			err = owner_id;
+			owner_id = 0;
+		}
+	}
+	trace_mzswap_writeback(io->slot, owner_id, err);
+	mz_entry_put(e);
+	mz_slot_unlock(io->slot);
+	bio_put(&io->bio);
+	__free_page(page);
+	if (wait) {
+		if (!err)
+			atomic_long_inc(&wait->written);
+		if (atomic_dec_and_test(&wait->pending))
+			complete(&wait->done);
+	}
+	mz_wb_unreserve();
+}
+
+static void mz_wb_done_workfn(struct work_struct *work)
+{
+	struct llist_node *list = llist_del_all(&mz_wb_done);
+	struct mz_wb_io *io, *next;
+
+	/* Oldest first. */
+	list = llist_reverse_order(list);
+	llist_for_each_entry_safe(io, next, list, node) {
+		mz_wb_finish(io);
+		cond_resched();
+	}
+}
+
+static DECLARE_WORK(mz_wb_done_work, mz_wb_done_workfn);
+
+/* Step 5: may run in hard IRQ. Its tail: see "In-flight I/O". */
 static void mz_wb_end_io(struct bio *bio)
 {
-	struct mz_wb_wait *wait = bio->bi_private;
+	struct mz_wb_io *io = container_of(bio, struct mz_wb_io, bio);
 
-	if (atomic_dec_and_test(&wait->pending))
-		complete(&wait->done);
+	rcu_read_lock();
+	if (llist_add(&io->node, &mz_wb_done))
+		queue_work(mz_wb_wq, &mz_wb_done_work);
+	rcu_read_unlock();
 }
 
 /*
- * Steps 1 to 3 up to the submission. Returns the bio to submit, or NULL
+ * Steps 1 to 4 up to the submission. Returns the io to submit, or NULL
  * with nothing held (the entry put back on the LRU if it is still there)
- * and *@err set.
+ * and *@err set: -EAGAIN no room in flight, -ENOMEM, -EBUSY (bit lock
+ * taken), -ENOENT (gone), or the decompression's or injected error.
  */
-static struct bio *mz_wb_prepare(struct mz_lru_item *it,
-				 struct mz_wb_wait *wait, int *err)
+static struct mz_wb_io *mz_wb_prepare(struct mz_lru_item *it,
+				      struct mz_wb_wait *wait,
+				      struct cgroup_subsys_state *css,
+				      int *err)
 {
+	gfp_t gfp = (wait ? GFP_NOIO : GFP_NOWAIT) | __GFP_NOWARN;
 	struct mz_entry *e = it->e;
+	bool putback = true;
+	struct mz_wb_io *io;
 	struct page *page;
 	struct bio *bio;
 
-	page = alloc_page(GFP_NOIO | __GFP_NOWARN);
-	if (!page) {
-		*err = -ENOMEM;
+	/* 1 */
+	if (!mz_wb_reserve(wait)) {
+		mz_stat_inc(MZ_STAT_writeback_skip_full);
+		*err = -EAGAIN;
 		goto putback;
 	}
+	*err = -ENOMEM;
+	page = alloc_page(gfp);
+	if (!page)
+		goto unreserve;
+	bio = mz_backing_bio(page, it->slot, REQ_OP_WRITE, gfp);
+	if (!bio)
+		goto free_page;
+	io = container_of(bio, struct mz_wb_io, bio);
 
-	/* 1 */
+	/* 2 */
 	if (!mz_slot_trylock(it->slot)) {
 		mz_stat_inc(MZ_STAT_writeback_skip_busy);
 		*err = -EBUSY;
-		goto free_page;
+		goto put_bio;
 	}
 
-	/* 2 */
+	/* 3 */
 	xa_lock(&mz_dev.tree);
 	if (xa_load(&mz_dev.tree, it->slot) != e) {
 		xa_unlock(&mz_dev.tree);
 		mz_slot_unlock(it->slot);
-		__free_page(page);
-		*err = -ENOENT;	/* gone: nothing to put back */
-		return NULL;
+		*err = -ENOENT;
+		putback = false;	/* gone: nothing to put back */
+		goto put_bio;
 	}
 	refcount_inc(&e->refs);
 	xa_unlock(&mz_dev.tree);
 
-	/* 3: @e is pinned; the slot's other writers wait for the bit lock. */
+	/* 4: @e is pinned; the slot's other writers wait for the bit lock. */
 	*err = mz_entry_decompress(e, page);
 	if (!*err && mz_backing_should_fail(true))
 		*err = -EIO;
@@ -309,114 +588,129 @@ static struct bio *mz_wb_prepare(struct mz_lru_item *it,
 		trace_mzswap_writeback(it->slot, 0, *err);
 		mz_entry_put(e);
 		mz_slot_unlock(it->slot);
-		__free_page(page);
-		return NULL;
+		putback = false;	/* done above, under our reference */
+		goto put_bio;
 	}
-	bio = mz_backing_bio(page, it->slot, REQ_OP_WRITE | REQ_SYNC);
-	bio->bi_private = wait;
+	if (css)
+		bio_associate_blkg_from_css(bio, css);
+	io->e = e;
+	io->slot = it->slot;
+	io->wait = wait;
+	if (wait)
+		atomic_inc(&wait->pending);
 	bio->bi_end_io = mz_wb_end_io;
-	return bio;
+	return io;
 
+put_bio:
+	bio_put(bio);
 free_page:
 	__free_page(page);
+unreserve:
+	mz_wb_unreserve();
 putback:
-	mz_tree_lru_putback(e, it->slot);
+	if (putback)
+		mz_tree_lru_putback(e, it->slot);
 	return NULL;
 }
 
-/*
- * Steps 4 and 5, once the batch's writes completed. Returns 0 when the
- * entry was written back and erased, -ENOENT when the write landed but
- * the slot had moved on meanwhile (invalidated or stored again: nothing
- * written back counts), or the write's error.
- */
-static int mz_wb_finish(struct mz_lru_item *it, struct bio *bio)
+void mz_wb_wait_init(struct mz_wb_wait *wait)
 {
-	struct page *page = bio_first_page_all(bio);
-	struct mz_entry *e = it->e;
-	s64 owner_id = 0;
-	int err;
+	atomic_set(&wait->pending, 1);
+	atomic_long_set(&wait->written, 0);
+	init_completion(&wait->done);
+}
 
-	err = blk_status_to_errno(bio->bi_status);
-	bio_put(bio);
-	if (err) {
-		mz_stat_inc(MZ_STAT_backing_io_errors);
-		mz_stat_inc(MZ_STAT_writeback_fail);
-		mz_tree_lru_putback(e, it->slot);
-		goto unlock;
-	}
-
-	/* 4 */
-	owner_id = mz_entry_erase_written(e);
-	if (owner_id < 0) {
-		err = owner_id;
-		owner_id = 0;
-	}
-unlock:
-	/* 5 */
-	trace_mzswap_writeback(it->slot, owner_id, err);
-	mz_entry_put(e);
-	mz_slot_unlock(it->slot);
-	__free_page(page);
-	return err;
+/* Wait for every write submitted with @wait; returns how many were erased. */
+unsigned long mz_wb_wait_all(struct mz_wb_wait *wait)
+{
+	if (!atomic_dec_and_test(&wait->pending))
+		wait_for_completion_io(&wait->done);
+	return atomic_long_read(&wait->written);
 }
 
 /**
- * mz_writeback_batch - write entries back to the backing device together
+ * mz_writeback_submit - start writing entries back to the backing device
  * @it: the entries and their slots, as isolated from the LRU
  * @nr: how many, at most MZ_WB_BATCH
- * @written: incremented by the number written back and erased
+ * @memcg: the cgroup whose list they came from, whose blkcg the writes are
+ *	charged to (the owner's, or its nearest live ancestor's once the
+ *	owner went offline and its list was reparented); NULL: none
+ * @wait: NULL from reclaim: sleep for nothing, allocate with GFP_NOWAIT,
+ *	skip at the cap. Else the writer's (the worker's, a debugfs
+ *	request's): may sleep for memory and for room, and mz_wb_wait_all()
+ *	waits for the writes later.
+ * @err: set to the last reason an entry was not submitted (-EAGAIN: no
+ *	room in flight, -ENOMEM; an entry gone meanwhile is no reason)
  *
  * The entries came off the LRU and may be freed already: each is only
  * compared with the tree's entry until a reference is taken (lru.c, rule
- * 1). Their writes are submitted under one plug and waited for together,
- * so a batch costs about one device round trip, not @nr; every bit lock
- * taken in step 1 is held until step 5, after all the writes completed.
- * On failure an entry, if still held, goes back on the LRU. The caller is
- * on the writeback side (mz_writeback_begin()).
+ * 1). Their writes are submitted under one plug; each completes on its own
+ * (rules 5 and 6). An entry not submitted goes back on the LRU if it is
+ * still in the tree. The caller is on the writeback side
+ * (mz_writeback_begin()).
  *
- * Returns 0 or the last error (-ENOENT for entries gone meanwhile is no
- * error).
+ * Returns how many writes were submitted: what this call will free, if
+ * the writes succeed and the entries are still there.
  */
-int mz_writeback_batch(struct mz_lru_item *it, unsigned int nr,
-		       unsigned long *written)
+unsigned int mz_writeback_submit(struct mz_lru_item *it, unsigned int nr,
+				 struct mem_cgroup *memcg,
+				 struct mz_wb_wait *wait, int *err)
 {
-	struct bio *bio[MZ_WB_BATCH];
-	struct mz_wb_wait wait;
+	struct cgroup_subsys_state *css = mz_memcg_io_css(memcg);
+	unsigned int i, submitted = 0;
 	struct blk_plug plug;
-	unsigned int i;
-	int err, ret = 0;
-
-	if (WARN_ON_ONCE(nr > MZ_WB_BATCH))
-		nr = MZ_WB_BATCH;
-	atomic_set(&wait.pending, 1);
-	init_completion(&wait.done);
-
-	for (i = 0; i < nr; i++) {
-		bio[i] = mz_wb_prepare(&it[i], &wait, &err);
-		if (!bio[i] && err != -ENOENT)
-			ret = err;
-	}
+	struct mz_wb_io *io;
+	int ret;
 
 	blk_start_plug(&plug);
 	for (i = 0; i < nr; i++) {
-		if (!bio[i])
+		io = mz_wb_prepare(&it[i], wait, css, &ret);
+		if (io) {
+			submit_bio(&io->bio);
+			submitted++;
 			continue;
-		atomic_inc(&wait.pending);
-		submit_bio(bio[i]);
+		}
+		if (ret == -ENOENT || ret == -EBUSY)
+			continue;
+		*err = ret;
+		/* Reclaim gives up at the cap or out of memory: put back. */
+		if (!wait && (ret == -EAGAIN || ret == -ENOMEM)) {
+			while (++i < nr)
+				mz_tree_lru_putback(it[i].e, it[i].slot);
+			break;
+		}
 	}
 	blk_finish_plug(&plug);
-	if (!atomic_dec_and_test(&wait.pending))
-		wait_for_completion_io(&wait.done);
+	if (css)
+		css_put(css);
+	return submitted;
+}
 
-	for (i = 0; i < nr; i++) {
-		if (!bio[i])
-			continue;
-		err = mz_wb_finish(&it[i], bio[i]);
-		if (!err)
-			(*written)++;
-		else if (err != -ENOENT)
-			ret = err;
+/*********************************
+ * init and exit
+ **********************************/
+int mz_writeback_init(void)
+{
+	int err;
+
+	err = bioset_init(&mz_bioset, BIO_POOL_SIZE,
+			  offsetof(struct mz_wb_io, bio),
+			  BIOSET_NEED_BVECS | BIOSET_NEED_RESCUER);
+	if (err)
+		return err;
+	/* WQ_MEM_RECLAIM: completions free memory; their own rescuer. */
+	mz_wb_wq = alloc_workqueue("mzswap_wb", WQ_UNBOUND | WQ_MEM_RECLAIM,
+				   0);
+	if (!mz_wb_wq) {
+		bioset_exit(&mz_bioset);
+		return -ENOMEM;
 	}
-	return ret;
+	return 0;
+}
+
+/* After the last backing I/O was drained (mz_writeback_stop()). */
+void mz_writeback_exit(void)
+{
+	destroy_workqueue(mz_wb_wq);
+	bioset_exit(&mz_bioset);
 }

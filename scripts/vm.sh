@@ -16,9 +16,12 @@
 # Options:
 #   -m MEM         guest memory (default 2G)
 #   -c CPUS        virtual CPUs (default 2)
-#   -d NAME:SIZE   attach a fresh sparse disk of SIZE (truncate(1) units) as
+#   -d NAME:SIZE[:iops=N][:bps=N]
+#                  attach a fresh sparse disk of SIZE (truncate(1) units) as
 #                  virtio-blk; the first is /dev/vda. The guest finds it in
-#                  $MZ_DISK_<NAME> (NAME upper-cased). Repeatable.
+#                  $MZ_DISK_<NAME> (NAME upper-cased). iops and bps throttle
+#                  it in QEMU (throttling.iops-total, throttling.bps-total:
+#                  reads and writes together). Repeatable.
 #   -a ARGS        append ARGS to the kernel command line (e.g.
 #                  slub_debug=FZPU). Repeatable.
 #   -e NAME[=VAL]  also pass variable NAME (set to VAL) to the command.
@@ -132,8 +135,8 @@ while getopts m:c:d:a:e:t:k:o:vih opt; do
 	case $opt in
 	m)	mem=$OPTARG ;;
 	c)	cpus=$OPTARG ;;
-	d)	[[ $OPTARG =~ ^[A-Za-z0-9_]+:[0-9]+[KMGT]?$ ]] ||
-			{ log "bad disk '$OPTARG' (want NAME:SIZE)"; exit 2; }
+	d)	[[ $OPTARG =~ ^[A-Za-z0-9_]+:[0-9]+[KMGT]?(:(iops|bps)=[1-9][0-9]*)*$ ]] ||
+			{ log "bad disk '$OPTARG' (want NAME:SIZE[:iops=N][:bps=N])"; exit 2; }
 		disks+=("$OPTARG") ;;
 	a)	append+=("$OPTARG") ;;
 	e)	if [[ $OPTARG == *=* ]]; then
@@ -223,16 +226,19 @@ fi
 
 letters=abcdefghijklmnopqrstuvwxyz
 for i in "${!disks[@]}"; do
-	name=${disks[$i]%%:*}
-	size=${disks[$i]#*:}
+	IFS=: read -r name size opts <<<"${disks[$i]}"
+	throttle=
+	for opt in ${opts//:/ }; do
+		throttle+=",throttling.${opt%%=*}-total=${opt#*=}"
+	done
 	dev=/dev/vd${letters:$i:1}
 	truncate -s "$size" "$tmpdir/$name.img"
-	qemu+=(-drive "file=$tmpdir/$name.img,format=raw,if=none,id=disk$i,cache=unsafe,discard=unmap"
+	qemu+=(-drive "file=$tmpdir/$name.img,format=raw,if=none,id=disk$i,cache=unsafe,discard=unmap$throttle"
 		-device "virtio-blk-pci,drive=disk$i,serial=$name")
 	var=MZ_DISK_${name^^}
 	export "$var=$dev"
 	passenv+=("$var")
-	log "disk $name ($size) is $dev, \$$var"
+	log "disk $name ($size${opts:+, $opts}) is $dev, \$$var"
 done
 
 # panic=-1 reboots at once on a panic and -no-reboot turns that into a QEMU
