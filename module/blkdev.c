@@ -254,8 +254,12 @@ static int mz_page_write(struct page *page, u32 slot, struct bio *parent,
 /*********************************
  * load
  **********************************/
-static int mz_page_read(struct page *page, u32 slot, struct bio *parent,
-			mz_bio_done_t done)
+/*
+ * Read @slot into @page: from the cache, else from the backing device,
+ * chained to @parent when serving a bio, else synchronously. Returns 0
+ * when done, 1 when the read completes through @parent, or an error.
+ */
+static int mz_page_read(struct page *page, u32 slot, struct bio *parent)
 {
 	struct mz_cgroup *owner;
 	struct mz_entry *e;
@@ -270,7 +274,7 @@ static int mz_page_read(struct page *page, u32 slot, struct bio *parent,
 		if (memcg)
 			css_put(&memcg->css);
 		trace_mzswap_load(slot, 0, 1);
-		return mz_backing_rw(page, slot, false, parent, done);
+		return mz_backing_rw(page, slot, false, parent, NULL);
 	}
 
 	err = mz_entry_load(e, page);
@@ -355,7 +359,7 @@ static void mz_rw_bio(struct bio *bio)
 		if (write)
 			ret = mz_page_write(bv.bv_page, slot, bio, NULL);
 		else
-			ret = mz_page_read(bv.bv_page, slot, bio, NULL);
+			ret = mz_page_read(bv.bv_page, slot, bio);
 		if (ret < 0) {
 			bio->bi_status = errno_to_blk_status(ret);
 			return;
@@ -399,12 +403,6 @@ static void mz_submit_bio(struct bio *bio)
 	bio_endio(bio);
 }
 
-/* A read from the backing device ended: an error fails the swap-in. */
-static void mz_rw_page_read_done(struct page *page, int err)
-{
-	page_endio(page, false, err);
-}
-
 /*
  * A pass-through write ended. page_endio() would leave a failed page
  * clean, and reclaim would drop the only copy: redirty it instead, as the
@@ -424,7 +422,8 @@ static void mz_rw_page_write_done(struct page *page, int err)
 
 /*
  * The swap layer's fast path. On success the page is completed with
- * page_endio(), now or when the backing I/O ends; on an error nothing is
+ * page_endio(), now (a read, after waiting for the backing device if it
+ * has to) or when a pass-through write ends; on an error nothing is
  * completed and the swap layer retries with a bio, which reports it.
  */
 static int mz_rw_page(struct block_device *bdev, sector_t sector,
@@ -441,10 +440,16 @@ static int mz_rw_page(struct block_device *bdev, sector_t sector,
 		return -EINVAL;
 	}
 
+	/*
+	 * A read of a written-back page waits for the backing device here.
+	 * Returning with it in flight made do_swap_page()'s
+	 * folio_lock_or_retry() fail: the fault was retried with a new page
+	 * and read the device a second time.
+	 */
 	if (write)
 		ret = mz_page_write(page, slot, NULL, mz_rw_page_write_done);
 	else
-		ret = mz_page_read(page, slot, NULL, mz_rw_page_read_done);
+		ret = mz_page_read(page, slot, NULL);
 	if (ret < 0)
 		return ret;
 	if (ret == 0)

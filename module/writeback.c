@@ -350,25 +350,30 @@ static struct bio *mz_backing_bio(struct page *page, u32 slot, blk_opf_t opf,
  *	are only issued after it returns.
  * @done: otherwise, called on completion (possibly from IRQ). The page is
  *	held until @done has run: its owner may drop its own reference
- *	before that (a swap-in that skips the swap cache does, when its
- *	fault is retried), and @done marks and unlocks it. Counted in
+ *	before that, and @done marks and unlocks it. Counted in
  *	mz_io_inflight until then. A write is charged to the blkcg of the
  *	page's memcg.
  *
- * Returns 1: the I/O completes asynchronously, failed or not. (Writeback
- * builds its own bios, mz_writeback_submit().)
+ * With neither, the I/O is synchronous: submitted and waited for here
+ * (submit_bio_wait(), whose completion is kernel code).
+ *
+ * Returns 1: the I/O completes asynchronously, failed or not; or, when
+ * synchronous, 0 or -EIO.
  */
 int mz_backing_rw(struct page *page, u32 slot, bool write, struct bio *parent,
 		  mz_bio_done_t done)
 {
 	struct cgroup_subsys_state *css;
 	struct bio *bio;
+	int err;
 
 	if (mz_backing_should_fail(write)) {
 		if (parent)
 			parent->bi_status = BLK_STS_IOERR;
-		else
+		else if (done)
 			done(page, -EIO);
+		else
+			return -EIO;
 		return 1;
 	}
 	bio = mz_backing_bio(page, slot, write ? REQ_OP_WRITE : REQ_OP_READ,
@@ -376,19 +381,27 @@ int mz_backing_rw(struct page *page, u32 slot, bool write, struct bio *parent,
 	if (parent) {
 		bio_clone_blkg_association(bio, parent);
 		bio_chain(bio, parent);
-	} else {
-		if (write) {
-			css = mz_page_io_css(page);
-			if (css) {
-				bio_associate_blkg_from_css(bio, css);
-				css_put(css);
-			}
-		}
-		get_page(page);
-		bio->bi_private = done;
-		bio->bi_end_io = mz_backing_end_io;
-		mz_io_get();
+		submit_bio(bio);
+		return 1;
 	}
+	if (write) {
+		css = mz_page_io_css(page);
+		if (css) {
+			bio_associate_blkg_from_css(bio, css);
+			css_put(css);
+		}
+	}
+	if (!done) {
+		err = submit_bio_wait(bio);
+		if (err)
+			mz_stat_inc(MZ_STAT_backing_io_errors);
+		bio_put(bio);
+		return err ? -EIO : 0;
+	}
+	get_page(page);
+	bio->bi_private = done;
+	bio->bi_end_io = mz_backing_end_io;
+	mz_io_get();
 	submit_bio(bio);
 	return 1;
 }
