@@ -43,10 +43,11 @@
  *  - a new store passed through to the backing device takes the bit lock,
  *    waiting for step 6, and erases the entry itself before it submits:
  *    its newer data is the one that lands last;
- *  - swapoff (the disk's release), a backing change and module exit stop
- *    new writebacks, then wait for every backing I/O whose completion is
- *    module code (mz_io_inflight), then for the completion work, then for
- *    an RCU grace period (mz_writeback_stop()): see "In-flight I/O" below.
+ *  - swapoff's last close of the disk waits for the ->rw_page I/O still
+ *    in flight (mz_release()); a backing change and module exit stop new
+ *    writebacks, then wait for every backing I/O whose completion is
+ *    module code, then for the completion work, then for an RCU grace
+ *    period (mz_writeback_stop()): see "In-flight I/O" below.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
