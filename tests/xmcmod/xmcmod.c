@@ -27,7 +27,6 @@
  */
 #include <linux/completion.h>
 #include <linux/cpumask.h>
-#include <linux/delay.h>
 #include <linux/jiffies.h>
 #include <linux/jump_label.h>
 #include <linux/kthread.h>
