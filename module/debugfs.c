@@ -183,7 +183,6 @@ static ssize_t mz_reparent_write(struct file *file, const char __user *ubuf,
 	if (v != 1)
 		return -EINVAL;
 	mz_sweep();
-	mz_shrink_cursor_check();
 	return len;
 }
 

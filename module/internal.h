@@ -19,6 +19,7 @@
  * Lock order (outer first):
  *   mz_device.config_lock (mutex)
  *     mz_device.wb_sem (rwsem, read side held while writebacks are submitted)
+ *       mz_cursor_lock (mutex, shrinker.c; none of ours inside)
  *       slot bit lock (mz_device.slot_busy, held across backing I/O: by a
  *       writeback from before its tree lookup until its completion is
  *       handled in process context; never waited for under a spinlock)
@@ -322,8 +323,7 @@ struct mz_cgroup {
 	bool dead;			/* records moved away; no new ones */
 	bool queued;			/* on the reparent queue */
 	bool wb_disabled;		/* writeback switch (hierarchical) */
-	unsigned int seen_gen;		/* sweep generation it was seen in */
-	unsigned int check_gen;		/* same, for the consistency check */
+	bool marked;			/* under mz_reparent_mutex (memcg.c) */
 
 	/* under @lock */
 	u64 nr_stored;			/* entries (records) */
@@ -357,6 +357,7 @@ u64 mz_memcg_id(struct mem_cgroup *memcg);
 void mz_reparent_run(void);
 void mz_sweep_kick(void);
 void mz_sweep(void);
+struct mem_cgroup *mz_memcg_next_live(struct mem_cgroup *pos);
 int mz_cgroup_set_max(const char *path, u64 max);
 int mz_cgroup_set_writeback(const char *path, bool on);
 struct seq_file;
@@ -414,8 +415,6 @@ void mz_shrink_exit(void);
 void mz_shrink_kick(void);
 unsigned long mz_shrink_memcg(struct mem_cgroup *memcg, unsigned long nr);
 unsigned long mz_writeback_global(unsigned long nr);
-void mz_shrink_cgroup_removed(struct cgroup *cgrp);
-void mz_shrink_cursor_check(void);
 
 /*********************************
  * debugfs.c

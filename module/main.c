@@ -158,12 +158,27 @@ module_param_cb(max_compressed_percent, &mz_range_ops,
 MODULE_PARM_DESC(max_compressed_percent,
 		 "Pass pages compressing worse than this percent of a page through [1-100]");
 
+/* A new period applies at once: the sweep runs now and re-arms with it. */
+static int mz_param_set_period(const char *s, const struct kernel_param *kp)
+{
+	int err = mz_param_set_range(s, kp);
+
+	if (!err && mz_initialized)
+		mz_sweep_kick();
+	return err;
+}
+
+static const struct kernel_param_ops mz_period_ops = {
+	.set = mz_param_set_period,
+	.get = mz_param_get_range,
+};
+
 unsigned int mz_reparent_period_ms = 1000;
 static struct mz_uint_range mz_reparent_period_ms_range = {
 	.val = &mz_reparent_period_ms, .min = 0, .max = 3600000,
 };
-module_param_cb(reparent_period_ms, &mz_range_ops, &mz_reparent_period_ms_range,
-		0644);
+module_param_cb(reparent_period_ms, &mz_period_ops,
+		&mz_reparent_period_ms_range, 0644);
 MODULE_PARM_DESC(reparent_period_ms,
 		 "Period of the sweep for removed cgroups, ms (0: probe only) [0-3600000]");
 

@@ -19,6 +19,11 @@
  *    kref_get_unless_zero() inside that section.
  *  - mz_cgroup.parent: a child holds a kref on its parent until it is
  *    freed, so walking up ->parent from a referenced mz_cgroup is safe.
+ *    The chain is as deep as the cgroup tree, which a user can make as
+ *    deep as he likes (cgroup.max.depth is "max", and systemd delegates
+ *    the memory controller to user sessions): every walk of it, up or
+ *    down, is a loop, never a recursion (the store path runs in reclaim,
+ *    on the stack of whoever allocated).
  *  - mz_entry.owner: the owner cannot be freed while the entry is on its
  *    record list, and a reparenting pass changes the pointer under both the
  *    old and the new owner's lock before the old one can be freed. Readers
@@ -28,6 +33,8 @@
 
 #include <linux/blkdev.h>
 #include <linux/cgroup.h>
+#include <linux/delay.h>
+#include <linux/sched.h>
 #include <linux/kref.h>
 #include <linux/ktime.h>
 #include <linux/seq_file.h>
@@ -53,12 +60,11 @@ static void mz_reparent_workfn(struct work_struct *work);
 static DECLARE_WORK(mz_reparent_work, mz_reparent_workfn);
 static void mz_sweep_workfn(struct work_struct *work);
 static DECLARE_DELAYED_WORK(mz_sweep_work, mz_sweep_workfn);
-static unsigned int mz_sweep_gen;
-/* Generation of the consistency check; under mz_reparent_mutex. */
-static unsigned int mz_check_gen;
 
 /* Reparent at most this many records per lock hold. */
 #define MZ_REPARENT_BATCH	512
+/* Visit at most this many memcgs per RCU read section. */
+#define MZ_WALK_BATCH		64
 
 u64 mz_memcg_id(struct mem_cgroup *memcg)
 {
@@ -82,23 +88,35 @@ static struct mz_cgroup *mz_cgroup_alloc(u64 id, struct mz_cgroup *parent,
 	mzc->id = id;
 	mzc->parent = parent;
 	mzc->max_bytes = U64_MAX;
-	mzc->seen_gen = READ_ONCE(mz_sweep_gen);
 	return mzc;
 }
 
+/* The last reference is gone; the parent's is the caller's to drop. */
 static void mz_cgroup_release(struct kref *kref)
 {
 	struct mz_cgroup *mzc = container_of(kref, struct mz_cgroup, kref);
 
 	WARN_ON_ONCE(!list_empty(&mzc->records));
-	if (mzc->parent)
-		mz_cgroup_put(mzc->parent);
 	kfree_rcu(mzc, rcu);
 }
 
+/*
+ * Drop a reference to @mzc. Freeing a child drops its reference to its
+ * parent, which may free the parent, and so on up: a loop, not a
+ * recursion through the release function.
+ */
 void mz_cgroup_put(struct mz_cgroup *mzc)
 {
-	kref_put(&mzc->kref, mz_cgroup_release);
+	struct mz_cgroup *parent;
+
+	while (mzc) {
+		/* Read while we still hold our reference. */
+		parent = mzc->parent;
+		if (!kref_put(&mzc->kref, mz_cgroup_release))
+			return;
+		/* The freed child's reference to @parent is ours to drop. */
+		mzc = parent;
+	}
 }
 
 static void mz_cgroup_queue_dead(struct mz_cgroup *mzc)
@@ -118,68 +136,135 @@ static void mz_cgroup_queue_dead(struct mz_cgroup *mzc)
 }
 
 /*
- * The mz_cgroup of @memcg with a reference, created if needed (with its
- * ancestors). @memcg must be live and pinned by the caller. Returns NULL
- * only if an allocation fails.
+ * The state of @memcg itself if it has some, with a reference, else NULL.
+ * The root always has state.
+ */
+static struct mz_cgroup *mz_cgroup_tryget(struct mem_cgroup *memcg)
+{
+	struct mz_cgroup *mzc;
+
+	if (!parent_mem_cgroup(memcg)) {
+		kref_get(&mz_root_cgroup->kref);
+		return mz_root_cgroup;
+	}
+	rcu_read_lock();
+	mzc = xa_load(&mz_cgroups, mz_memcg_id(memcg));
+	if (mzc && !kref_get_unless_zero(&mzc->kref))
+		mzc = NULL;	/* erased and being freed: as if absent */
+	rcu_read_unlock();
+	return mzc;
+}
+
+/*
+ * Publish @mzc (parent set, holding the reference the caller had on it)
+ * in mz_cgroups. Returns the state now in mz_cgroups for its id with a
+ * reference for the caller: @mzc, or the one of a creator who won a race
+ * (then @mzc is freed). NULL if there is no memory for the tree, or an
+ * older state of the id is still being freed; @mzc is freed then too.
+ */
+static struct mz_cgroup *mz_cgroup_insert(struct mz_cgroup *mzc, gfp_t gfp)
+{
+	struct mz_cgroup *old;
+
+	/* Window for tests: a sweep running meanwhile must not hurt. */
+	if (mz_should_fail(MZ_FAULT_sweep_race))
+		mdelay(10);
+
+	/* One reference for mz_cgroups, one for the caller. */
+	kref_get(&mzc->kref);
+	xa_lock(&mz_cgroups);
+	old = __xa_cmpxchg(&mz_cgroups, mzc->id, NULL, mzc, gfp);
+	if (!old) {
+		xa_unlock(&mz_cgroups);
+		return mzc;
+	}
+	/* Lost a race with another creator: use theirs. */
+	if (xa_is_err(old) || !kref_get_unless_zero(&old->kref))
+		old = NULL;	/* no memory, or an old one dying: give up */
+	xa_unlock(&mz_cgroups);
+	/* Never visible: nobody else has a reference. */
+	mz_cgroup_put(mzc->parent);
+	kfree(mzc);
+	return old;
+}
+
+/*
+ * The mz_cgroup of @memcg with a reference, created if needed with its
+ * missing ancestors. @memcg must be live and pinned by the caller. Returns
+ * NULL only if an allocation fails.
+ *
+ * Iterative, whatever the depth: walk up to the nearest ancestor that has
+ * state, allocating one mz_cgroup per level on the way (on @chain, the
+ * topmost first), then publish them top down, each the parent of the
+ * next. The memcgs need no reference: the caller's pins @memcg, and a
+ * css pins its parent.
  */
 static struct mz_cgroup *mz_cgroup_get_or_create(struct mem_cgroup *memcg,
 						 gfp_t gfp)
 {
-	struct mem_cgroup *parent_memcg = parent_mem_cgroup(memcg);
-	struct mz_cgroup *mzc, *parent, *old;
-	u64 id = mz_memcg_id(memcg);
+	struct mz_cgroup *mzc, *parent, *tmp;
+	struct mem_cgroup *pos;
+	unsigned int levels = 0;
+	LIST_HEAD(chain);
 
-	if (!parent_memcg) {
-		kref_get(&mz_root_cgroup->kref);
-		return mz_root_cgroup;
+	for (pos = memcg;; pos = parent_mem_cgroup(pos)) {
+		parent = mz_cgroup_tryget(pos);
+		if (parent)
+			break;
+		mzc = mz_cgroup_alloc(mz_memcg_id(pos), NULL, gfp);
+		if (!mzc)
+			goto create_fail;
+		list_add(&mzc->dead_node, &chain);
+		levels++;
 	}
 
-	rcu_read_lock();
-	mzc = xa_load(&mz_cgroups, id);
-	if (mzc && kref_get_unless_zero(&mzc->kref)) {
-		rcu_read_unlock();
-		return mzc;
+	/* @parent: referenced; each level takes over the reference above. */
+	list_for_each_entry_safe(mzc, tmp, &chain, dead_node) {
+		list_del_init(&mzc->dead_node);
+		mzc->parent = parent;
+		parent = mz_cgroup_insert(mzc, gfp);
+		if (!parent)
+			goto create_fail;
 	}
-	rcu_read_unlock();
-
-	/* The parent first: a child holds a reference on it. */
-	parent = mz_cgroup_get_or_create(parent_memcg, gfp);
-	if (!parent)
-		return NULL;
-	mzc = mz_cgroup_alloc(id, parent, gfp);
-	if (!mzc) {
-		mz_cgroup_put(parent);
-		return NULL;
-	}
-	/* One reference for mz_cgroups, one for the caller. */
-	kref_get(&mzc->kref);
-	xa_lock(&mz_cgroups);
-	old = __xa_cmpxchg(&mz_cgroups, id, NULL, mzc, gfp);
-	if (old && !xa_is_err(old) && kref_get_unless_zero(&old->kref)) {
-		xa_unlock(&mz_cgroups);
-		/* Lost a race with another creator: use theirs. */
-		kfree(mzc);
-		mz_cgroup_put(parent);
-		return old;
-	}
-	xa_unlock(&mz_cgroups);
-	if (old) {
-		/* No memory in the tree, or an old one dying: give up. */
-		kfree(mzc);
-		mz_cgroup_put(parent);
-		return NULL;
-	}
+	mzc = parent;
 
 	/*
-	 * The cgroup may have been removed since the caller found it live,
+	 * A cgroup may have been removed since the caller found @memcg live,
 	 * and its removal probe may have run before we were in mz_cgroups.
 	 * Look again now that we are visible: a removal from here on finds
-	 * us; one before, we see.
+	 * us; one before, we see. An ancestor dies only after @memcg, but
+	 * look at each level we created: it costs nothing next to creating.
 	 */
-	smp_mb();	/* our insertion before the liveness check */
-	if (!mz_memcg_live(memcg))
-		mz_cgroup_queue_dead(mzc);
+	smp_mb();	/* our insertions before the liveness checks */
+	for (tmp = mzc, pos = memcg; levels--;
+	     tmp = tmp->parent, pos = parent_mem_cgroup(pos))
+		if (!mz_memcg_live(pos))
+			mz_cgroup_queue_dead(tmp);
 	return mzc;
+
+create_fail:
+	/* The levels not published yet; no reference is held on them. */
+	list_for_each_entry_safe(mzc, tmp, &chain, dead_node)
+		kfree(mzc);
+	return NULL;
+}
+
+/*
+ * The nearest existing mz_cgroup at or above @memcg, or NULL. RCU read
+ * section held by the caller; no reference taken.
+ */
+static struct mz_cgroup *mz_cgroup_lookup_rcu(struct mem_cgroup *memcg)
+{
+	for (; memcg; memcg = parent_mem_cgroup(memcg)) {
+		struct mz_cgroup *mzc;
+
+		if (!parent_mem_cgroup(memcg))
+			return mz_root_cgroup;
+		mzc = xa_load(&mz_cgroups, mz_memcg_id(memcg));
+		if (mzc)
+			return mzc;
+	}
+	return mz_root_cgroup;
 }
 
 /**
@@ -200,27 +285,22 @@ struct mz_cgroup *mz_cgroup_of(struct mem_cgroup *memcg)
 		mzc = mz_cgroup_get_or_create(memcg, GFP_NOWAIT | __GFP_NOWARN);
 		if (mzc)
 			return mzc;
+		/*
+		 * No memory: the nearest state that exists above. Trying to
+		 * create each ancestor in turn would cost depth squared.
+		 */
+		break;
 	}
-	kref_get(&mz_root_cgroup->kref);
-	return mz_root_cgroup;
-}
-
-/*
- * The nearest existing mz_cgroup at or above @memcg, or NULL. RCU read
- * section held by the caller; no reference taken.
- */
-static struct mz_cgroup *mz_cgroup_lookup_rcu(struct mem_cgroup *memcg)
-{
-	for (; memcg; memcg = parent_mem_cgroup(memcg)) {
-		struct mz_cgroup *mzc;
-
-		if (!parent_mem_cgroup(memcg))
-			return mz_root_cgroup;
-		mzc = xa_load(&mz_cgroups, mz_memcg_id(memcg));
-		if (mzc)
-			return mzc;
+	rcu_read_lock();
+	mzc = memcg ? mz_cgroup_lookup_rcu(memcg) : mz_root_cgroup;
+	if (!kref_get_unless_zero(&mzc->kref))
+		mzc = NULL;	/* erased and being freed */
+	rcu_read_unlock();
+	if (!mzc) {
+		kref_get(&mz_root_cgroup->kref);
+		mzc = mz_root_cgroup;
 	}
-	return mz_root_cgroup;
+	return mzc;
 }
 
 /*********************************
@@ -561,43 +641,106 @@ static void mz_reparent_workfn(struct work_struct *work)
 	mz_reparent_run();
 }
 
+/**
+ * mz_memcg_next_live - the next live memcg in pre-order, referenced
+ * @pos: where to start, referenced (the reference is dropped); NULL: the
+ *	root, which is returned itself
+ *
+ * Returns the first live memcg after @pos, with a css reference, or NULL
+ * at the end of the tree. Dying memcgs are skipped, and a user can leave
+ * any number of them (page cache charged to a removed cgroup keeps its
+ * memcg): the walk pins its position and reschedules every
+ * MZ_WALK_BATCH memcgs. Rules, where it leaves the RCU read section:
+ *  1. css_tryget() works on a dying css, not on one whose last reference
+ *     is gone: the walk pins the first memcg it can.
+ *  2. A pinned css stays on its parent's list of children (a css leaves
+ *     it when released), so css_next_descendant_pre() continues from it.
+ * May sleep; the caller holds no spinlock.
+ */
+struct mem_cgroup *mz_memcg_next_live(struct mem_cgroup *pos)
+{
+	struct cgroup_subsys_state *css = pos ? &pos->css : NULL;
+	struct cgroup_subsys_state *pin = css;
+	unsigned int n = 0;
+
+	rcu_read_lock();
+	for (;;) {
+		css = css_next_descendant_pre(css, &mz_root_memcg->css);
+		if (!css)
+			break;
+		if (mz_memcg_live(mem_cgroup_from_css(css)) && css_tryget(css))
+			break;
+		if (++n < MZ_WALK_BATCH || !css_tryget(css))
+			continue;
+		rcu_read_unlock();
+		if (pin)
+			css_put(pin);
+		pin = css;
+		cond_resched();
+		n = 0;
+		rcu_read_lock();
+	}
+	rcu_read_unlock();
+	if (pin)
+		css_put(pin);
+	return css ? mem_cgroup_from_css(css) : NULL;
+}
+
+/*
+ * Mark every mz_cgroup in mz_cgroups, then unmark those whose memcg a
+ * walk finds live. Caller holds mz_reparent_mutex, which keeps every
+ * mz_cgroup in mz_cgroups (only a pass, under the mutex, drops that
+ * reference) and the marks its own until it unlocks.
+ *
+ * Rules; the sweep and the check rest on them:
+ *  1. A mz_cgroup stays marked only if it was in mz_cgroups before the
+ *     walk began and the walk did not find its memcg live. One inserted
+ *     later is not marked (it is zeroed at allocation).
+ *  2. The walk visits every memcg linked before it began (rule 2 of
+ *     mz_memcg_next_live()), and a mz_cgroup is only ever created for a
+ *     memcg that was linked and live.
+ *  3. A memcg that is not live never becomes live again.
+ * So a marked mz_cgroup's memcg is dead, however creations interleave
+ * with the walk. (The sweep once marked the live ones first and took
+ * every other as dead: a mz_cgroup inserted just behind the walk was
+ * reparented while its cgroup lived.)
+ */
+static void mz_cgroups_mark(void)
+{
+	struct mem_cgroup *memcg;
+	struct mz_cgroup *mzc;
+	unsigned long id;
+
+	lockdep_assert_held(&mz_reparent_mutex);
+	xa_for_each(&mz_cgroups, id, mzc)
+		mzc->marked = true;
+	for (memcg = mz_memcg_next_live(NULL); memcg;
+	     memcg = mz_memcg_next_live(memcg)) {
+		mzc = xa_load(&mz_cgroups, mz_memcg_id(memcg));
+		if (mzc)
+			mzc->marked = false;
+	}
+}
+
 /*
  * The periodic sweep: anything a removal probe missed (a removal while the
  * module loaded, the memory controller disabled in a subtree, no probe).
- * Marks every mz_cgroup whose memcg is live, then queues the others.
+ * Queues every mz_cgroup whose memcg is dead (rules of mz_cgroups_mark()).
  */
 void mz_sweep(void)
 {
-	struct cgroup_subsys_state *css;
 	struct mz_cgroup *mzc;
 	unsigned long id;
-	unsigned int gen;
 
 	mutex_lock(&mz_reparent_mutex);
-	/* mz_cgroups created from here on carry the new generation. */
-	gen = READ_ONCE(mz_sweep_gen) + 1;
-	WRITE_ONCE(mz_sweep_gen, gen);
-	/*
-	 * Pairs with mz_cgroup_get_or_create(): one created after this
-	 * point has the new generation; one created before is in the tree
-	 * walked below.
-	 */
-	smp_mb();
+	mz_cgroups_mark();
 
-	rcu_read_lock();
-	css_for_each_descendant_pre(css, &mz_root_memcg->css) {
-		struct mem_cgroup *memcg = mem_cgroup_from_css(css);
-
-		if (!mz_memcg_live(memcg))
-			continue;
-		mzc = xa_load(&mz_cgroups, mz_memcg_id(memcg));
-		if (mzc)
-			WRITE_ONCE(mzc->seen_gen, gen);
-	}
-	rcu_read_unlock();
+	/* Window for tests: new cgroups stored meanwhile must survive. */
+	if (mz_should_fail(MZ_FAULT_sweep_race))
+		msleep(20);
 
 	xa_for_each(&mz_cgroups, id, mzc) {
-		if (READ_ONCE(mzc->seen_gen) != gen && !READ_ONCE(mzc->dead))
+		if (mzc->marked && !mzc->dead)
 			mz_cgroup_queue_dead(mzc);
 	}
 	mutex_unlock(&mz_reparent_mutex);
@@ -609,13 +752,16 @@ static void mz_sweep_workfn(struct work_struct *work)
 	unsigned int period = READ_ONCE(mz_reparent_period_ms);
 
 	mz_sweep();
-	mz_shrink_cursor_check();
 	if (period)
 		queue_delayed_work(mz_wq, &mz_sweep_work,
 				   msecs_to_jiffies(period));
 }
 
-/* A sweep now, and the periodic ones re-armed with the current period. */
+/*
+ * A sweep now, and the periodic ones re-armed with the current period (a
+ * change of reparent_period_ms calls this: from 0 or from a long period,
+ * the new one applies at once).
+ */
 void mz_sweep_kick(void)
 {
 	mod_delayed_work(mz_wq, &mz_sweep_work, 0);
@@ -624,7 +770,7 @@ void mz_sweep_kick(void)
 /*
  * Probe on the cgroup_rmdir tracepoint: runs in cgroup_rmdir() after the
  * cgroup's csses were killed, under cgroup_mutex and a spinlock with IRQs
- * off. Queues the pass; does not sleep.
+ * off. Queues the pass; does not sleep, walks nothing.
  */
 static void mz_probe_cgroup_rmdir(void *data, struct cgroup *cgrp,
 				  const char *path)
@@ -634,7 +780,6 @@ static void mz_probe_cgroup_rmdir(void *data, struct cgroup *cgrp,
 	/* Only the hierarchy the memory controller is on has our ids. */
 	if (!rcu_access_pointer(cgrp->subsys[memory_cgrp_id]))
 		return;
-	mz_shrink_cgroup_removed(cgrp);
 
 	rcu_read_lock();
 	mzc = xa_load(&mz_cgroups, cgroup_id(cgrp));
@@ -741,8 +886,8 @@ static u64 mz_records_check_one(struct seq_file *m, struct mz_cgroup *mzc,
 		bytes += e->length;
 		same += mz_entry_same_filled(e);
 	}
-	if (n && (mzc->dead || (mzc != mz_root_cgroup &&
-				mzc->check_gen != mz_check_gen))) {
+	/* Marked: its memcg is dead (mz_cgroups_mark()). */
+	if (n && (mzc->dead || mzc->marked)) {
 		seq_printf(m, "stale: %llu records in removed cgroup %llu\n",
 			   n, mzc->id);
 		(*bad)++;
@@ -770,7 +915,6 @@ static u64 mz_records_check_one(struct seq_file *m, struct mz_cgroup *mzc,
  */
 int mz_records_check(struct seq_file *m)
 {
-	struct cgroup_subsys_state *css;
 	struct mz_cgroup *mzc;
 	unsigned long id;
 	u64 total, cgroups = 1;
@@ -781,16 +925,7 @@ int mz_records_check(struct seq_file *m)
 
 	/* No pass may move records between two cgroups we look at. */
 	mutex_lock(&mz_reparent_mutex);
-	mz_check_gen++;
-	rcu_read_lock();
-	css_for_each_descendant_pre(css, &mz_root_memcg->css) {
-		struct mem_cgroup *memcg = mem_cgroup_from_css(css);
-
-		mzc = xa_load(&mz_cgroups, mz_memcg_id(memcg));
-		if (mzc && mz_memcg_live(memcg))
-			mzc->check_gen = mz_check_gen;
-	}
-	rcu_read_unlock();
+	mz_cgroups_mark();
 
 	total = mz_records_check_one(m, mz_root_cgroup, &bad);
 	rcu_read_lock();
@@ -867,7 +1002,10 @@ void mz_memcg_exit(void)
 	cancel_work_sync(&mz_reparent_work);
 	mz_reparent_run();	/* drops the queue's references */
 
-	/* Children before parents: a child holds its parent. */
+	/*
+	 * In any order: a parent is freed with its last child's reference
+	 * (mz_cgroup_put() walks up in a loop).
+	 */
 	xa_for_each(&mz_cgroups, id, mzc) {
 		xa_erase(&mz_cgroups, id);
 		mz_cgroup_put(mzc);

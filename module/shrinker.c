@@ -227,80 +227,56 @@ unsigned long mz_shrink_memcg(struct mem_cgroup *memcg, unsigned long nr)
  **********************************/
 
 /*
- * mz_cursor: the memcg the global worker visited last, or NULL (start at
- * the root). It holds a css reference; so that this reference never keeps
- * a removed cgroup alive, the cgroup_rmdir probe moves the cursor off a
- * cgroup being removed (mz_shrink_cgroup_removed()), and the worker only
- * ever leaves it on a memcg it found live under the lock.
+ * The cgroup id of the memcg the global worker visited last, 0 for none
+ * (the next walk starts at the root). An id, not a reference: the cursor
+ * never keeps a memcg alive, whether its cgroup was removed or its memory
+ * controller disabled through the parent's cgroup.subtree_control (no
+ * rmdir, no probe), whatever reparent_period_ms is. Under mz_cursor_lock.
  */
-static struct mem_cgroup *mz_cursor;
-static DEFINE_SPINLOCK(mz_cursor_lock);
+static u64 mz_cursor_id;
+static DEFINE_MUTEX(mz_cursor_lock);
 
-/*
- * The live memcg after @pos in pre-order, with a reference, or NULL at the
- * end of the tree. Drops the reference on @pos. Caller holds
- * mz_cursor_lock.
- */
-static struct mem_cgroup *mz_cursor_next(struct mem_cgroup *pos)
+/* The memcg of cgroup @id if it is live, with a reference, else NULL. */
+static struct mem_cgroup *mz_cursor_resume(u64 id)
 {
-	struct cgroup_subsys_state *css = pos ? &pos->css : NULL;
+	struct cgroup_subsys_state *css;
+	struct cgroup *cgrp;
 
-	rcu_read_lock();
-	for (;;) {
-		css = css_next_descendant_pre(css, &mz_root_memcg->css);
-		if (!css)
-			break;
-		if (mz_memcg_live(mem_cgroup_from_css(css)) && css_tryget(css))
-			break;
+	/* -ENOENT too for a cgroup outside the caller's cgroup namespace. */
+	cgrp = cgroup_get_from_id(id);
+	if (IS_ERR(cgrp))
+		return NULL;
+	/* Its own css if online, else an ancestor's, or the root's. */
+	css = cgroup_get_e_css(cgrp, &memory_cgrp_subsys);
+	if (css && (css->cgroup != cgrp ||
+		    !mz_memcg_live(mem_cgroup_from_css(css)))) {
+		css_put(css);
+		css = NULL;
 	}
-	rcu_read_unlock();
-	if (pos)
-		css_put(&pos->css);
+	cgroup_put(cgrp);
 	return css ? mem_cgroup_from_css(css) : NULL;
 }
 
 /*
- * The probe on cgroup_rmdir: if the cursor is on @cgrp, advance it. Runs
- * with IRQs off under cgroup_mutex; the css reference is dropped here, so
- * the removed cgroup can be freed.
- */
-void mz_shrink_cgroup_removed(struct cgroup *cgrp)
-{
-	unsigned long flags;
-
-	spin_lock_irqsave(&mz_cursor_lock, flags);
-	if (mz_cursor && mz_cursor->css.cgroup == cgrp)
-		mz_cursor = mz_cursor_next(mz_cursor);
-	spin_unlock_irqrestore(&mz_cursor_lock, flags);
-}
-
-/* The periodic sweep's check, for removals no probe saw. */
-void mz_shrink_cursor_check(void)
-{
-	spin_lock_irq(&mz_cursor_lock);
-	if (mz_cursor && !mz_memcg_live(mz_cursor))
-		mz_cursor = mz_cursor_next(mz_cursor);
-	spin_unlock_irq(&mz_cursor_lock);
-}
-
-/*
- * Advance the cursor and return the memcg it now points at with an extra
+ * Advance the cursor and return the memcg it now points at with a
  * reference for the caller, or NULL when a walk of the tree has ended.
+ * When the memcg visited last is no longer live, its walk ends there and
+ * the next starts at the root. Sleeps (mz_memcg_next_live()).
  */
 static struct mem_cgroup *mz_cursor_advance(void)
 {
-	struct mem_cgroup *memcg;
+	struct mem_cgroup *pos = NULL, *memcg = NULL;
 
-	spin_lock_irq(&mz_cursor_lock);
-	memcg = mz_cursor_next(mz_cursor);
-	mz_cursor = memcg;
-	/*
-	 * The cursor's reference may be dropped by the rmdir probe while we
-	 * write back from @memcg: take one of our own.
-	 */
-	if (memcg)
-		css_get(&memcg->css);
-	spin_unlock_irq(&mz_cursor_lock);
+	mutex_lock(&mz_cursor_lock);
+	if (mz_cursor_id) {
+		pos = mz_cursor_resume(mz_cursor_id);
+		if (!pos)
+			goto out;
+	}
+	memcg = mz_memcg_next_live(pos);	/* drops @pos */
+out:
+	mz_cursor_id = memcg ? mz_memcg_id(memcg) : 0;
+	mutex_unlock(&mz_cursor_lock);
 	return memcg;
 }
 
@@ -412,10 +388,5 @@ void mz_shrink_exit(void)
 {
 	unregister_shrinker(&mz_shrinker);
 	cancel_work_sync(&mz_shrink_work);
-	spin_lock_irq(&mz_cursor_lock);
-	if (mz_cursor)
-		css_put(&mz_cursor->css);
-	mz_cursor = NULL;
-	spin_unlock_irq(&mz_cursor_lock);
 	mz_lru_exit();
 }
