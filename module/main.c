@@ -158,7 +158,11 @@ module_param_cb(max_compressed_percent, &mz_range_ops,
 MODULE_PARM_DESC(max_compressed_percent,
 		 "Pass pages compressing worse than this percent of a page through [1-100]");
 
-/* A new period applies at once: the sweep runs now and re-arms with it. */
+/*
+ * A new period applies at once: the sweep runs now and re-arms itself with
+ * it. Not before init is done (init starts the sweep), and never once exit
+ * began: mz_param_set_range() fails then (rule 2 above).
+ */
 static int mz_param_set_period(const char *s, const struct kernel_param *kp)
 {
 	int err = mz_param_set_range(s, kp);
