@@ -87,7 +87,7 @@ case_teardown_in_flight()
 	rmdir "$(cg_path "$cg")"
 	echo "owner removed: writeback_inflight $(mz_counter writeback_inflight) written_back $(($(mz_counter written_back_pages) - wb0))"
 	check_gt "$(mz_counter writeback_inflight)" 0 "writes in flight after rmdir"
-	swapoff /dev/mzswap0
+	swap_off /dev/mzswap0
 	echo "swapoff done: writeback_inflight $(mz_counter writeback_inflight) stored $(mz_counter stored_pages)"
 	wait "$job"
 	check_eq "$(mz_counter stored_pages)" 0 "stored_pages after swapoff"

@@ -67,7 +67,7 @@ case_by_hand()
 	mz_load backing_dev="$loop" max_pool_percent=2
 	at_exit mz_teardown
 	mkswap /dev/mzswap0 >/dev/null
-	swapon /dev/mzswap0
+	swap_on /dev/mzswap0
 
 	# A cgroup's pressure.
 	cg=$(cg_create squeezed)
