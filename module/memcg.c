@@ -452,8 +452,8 @@ void mz_memcg_scale(struct mem_cgroup *memcg, u64 *stored, u64 *bytes)
 static struct mem_cgroup *mz_memcg_from_path(const char *path)
 {
 	struct cgroup_subsys_state *css;
-	struct cgroup *cgrp;
-	bool removed;
+	struct cgroup *cgrp, *parent;
+	bool transient;
 
 	cgrp = cgroup_get_from_path(path);
 	if (IS_ERR(cgrp))
@@ -466,15 +466,22 @@ static struct mem_cgroup *mz_memcg_from_path(const char *path)
 		css = NULL;
 	}
 	/*
-	 * Without a css of its own, the cgroup either lacks the controller
-	 * or is being removed: cgroup_destroy_locked() takes the cgroup
-	 * offline (under cgroup_mutex) before it kills its csses, so a css
-	 * whose tryget failed above belongs to a cgroup found offline here.
-	 * Only the errno depends on it: -ENOENT, not a misleading -EINVAL.
+	 * Without a css of its own, the cgroup lacks the controller, or it
+	 * is being removed or created. Only the errno depends on which:
+	 * -ENOENT for a cgroup coming or going, not a misleading -EINVAL.
+	 *  1. cgroup_destroy_locked() takes the cgroup offline (under
+	 *     cgroup_mutex) before it kills its csses, so a css whose tryget
+	 *     failed above belongs to a cgroup found offline here.
+	 *  2. cgroup_mkdir() links the cgroup's kernfs node, which a path
+	 *     walk finds, before cgroup_apply_control_enable() creates its
+	 *     csses; its parent already asks for the controller.
 	 */
-	removed = !(READ_ONCE(cgrp->self.flags) & CSS_ONLINE);
+	transient = !(READ_ONCE(cgrp->self.flags) & CSS_ONLINE);
+	parent = cgroup_parent(cgrp);
+	if (parent && READ_ONCE(parent->subtree_ss_mask) & BIT(memory_cgrp_id))
+		transient = true;
 	cgroup_put(cgrp);
-	if (!css && removed)
+	if (!css && transient)
 		return ERR_PTR(-ENOENT);
 	if (!css) {
 		pr_warn_ratelimited("%s: memory controller not enabled\n", path);

@@ -127,7 +127,7 @@ case_deep_root()
 	verify "$pid"
 	# Unload with the whole chain's state present: its last references
 	# go at exit.
-	swapoff /dev/mzswap0
+	swap_off /dev/mzswap0
 	mz_unload
 	deep_teardown "$dir"
 	klog_check_since_mark
@@ -159,7 +159,7 @@ case_deep_delegated()
 	deep_teardown "$dir"
 	echo 1 >"$MZ_DEBUGFS/reparent"
 	mz_check_records
-	swapoff /dev/mzswap0
+	swap_off /dev/mzswap0
 	mz_unload
 	klog_check_since_mark
 }
@@ -254,7 +254,7 @@ subtree_kill()
 	verify "$pid"
 	cg_wait_empty "$x"
 	rmdir "$x" "$p"
-	swapoff /dev/mzswap0
+	swap_off /dev/mzswap0
 	wait_dying_zero
 }
 
