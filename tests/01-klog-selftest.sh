@@ -312,9 +312,10 @@ ktap_finished'
 }
 
 # pattern_run FILE EXTRA ENDING: verify FILE (seed 3) pass after pass in the
-# background; once it has printed its first line (a MISMATCH) or 1 s has
-# passed, end it by ENDING: "kill" (SIGTERM) or "truncate" (the mapping's
-# next access faults: SIGBUS). Prints the exit status.
+# background; once it has mapped FILE and printed its first line (a
+# MISMATCH) or 1 s has passed, end it by ENDING: "kill" (SIGTERM) or
+# "truncate" (the mapping's next access faults: SIGBUS). Prints the exit
+# status.
 pattern_run()
 {
 	local file=$1 ending=$2 out=$1.out pid rc=0 i
@@ -322,6 +323,11 @@ pattern_run()
 	"$PATTERN" --file "$file" --seed 3 --no-fill --passes 1000000 --quiet \
 		>"$out" 2>&1 &
 	pid=$!
+	# Mapped first: a truncate before the open is an error exit (2).
+	for ((i = 0; i < 100; i++)); do
+		grep -qF "$file" "/proc/$pid/maps" 2>/dev/null && break
+		nap 0.1
+	done
 	for ((i = 0; i < 10; i++)); do
 		[ -s "$out" ] && break
 		nap 0.1
