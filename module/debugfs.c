@@ -9,6 +9,8 @@
  *   cgroup_writeback   write "<path> 0|1": writeback switch
  *   reparent           write 1: run a reparenting sweep and pass now
  *   check              read: the records' consistency check
+ *   corrupt            test only: write "<path> <delta>" to skew a
+ *                      cgroup's record count, which check must report
  *   faults/<point>/    fault injection (module/fault.c)
  *
  * Paths are cgroup2 paths relative to the cgroup2 mount ("/" is the root).
@@ -171,6 +173,35 @@ static const struct file_operations mz_cg_wb_fops = {
 	.llseek = noop_llseek,
 };
 
+static ssize_t mz_corrupt_write(struct file *file, const char __user *ubuf,
+				size_t len, loff_t *ppos)
+{
+	char *buf, *val;
+	s64 delta;
+	int err;
+
+	buf = mz_knob_input(ubuf, len);
+	if (IS_ERR(buf))
+		return PTR_ERR(buf);
+	val = mz_knob_split(buf);
+	if (IS_ERR(val)) {
+		err = PTR_ERR(val);
+		goto out;
+	}
+	err = kstrtos64(val, 10, &delta);
+	if (!err)
+		err = delta ? mz_cgroup_corrupt(buf, delta) : -EINVAL;
+out:
+	kfree(buf);
+	return err ?: len;
+}
+
+static const struct file_operations mz_corrupt_fops = {
+	.owner = THIS_MODULE,
+	.write = mz_corrupt_write,
+	.llseek = noop_llseek,
+};
+
 static ssize_t mz_reparent_write(struct file *file, const char __user *ubuf,
 				 size_t len, loff_t *ppos)
 {
@@ -329,6 +360,8 @@ int mz_debugfs_init(void)
 			    &mz_reparent_fops);
 	debugfs_create_file(MZ_DEBUGFS_CHECK, 0444, root, NULL,
 			    &mz_check_seq_fops);
+	debugfs_create_file(MZ_DEBUGFS_CORRUPT, 0200, root, NULL,
+			    &mz_corrupt_fops);
 	mz_debugfs_faults_init(root);
 	return 0;
 }

@@ -360,6 +360,7 @@ void mz_sweep(void);
 struct mem_cgroup *mz_memcg_next_live(struct mem_cgroup *pos);
 int mz_cgroup_set_max(const char *path, u64 max);
 int mz_cgroup_set_writeback(const char *path, bool on);
+int mz_cgroup_corrupt(const char *path, s64 delta);
 struct seq_file;
 void mz_cgroups_show(struct seq_file *m);
 int mz_records_check(struct seq_file *m);

@@ -532,6 +532,29 @@ int mz_cgroup_set_writeback(const char *path, bool on)
 	return 0;
 }
 
+/*
+ * Test only (debugfs "corrupt"): add @delta to the record count of the
+ * cgroup at @path, so that the consistency check has something to find.
+ * Writing the opposite delta repairs it. -ERANGE if the count would go
+ * below zero; nothing else reads the count in a way that could fail.
+ */
+int mz_cgroup_corrupt(const char *path, s64 delta)
+{
+	struct mz_cgroup *mzc = mz_cgroup_from_path(path);
+	int err = 0;
+
+	if (IS_ERR(mzc))
+		return PTR_ERR(mzc);
+	spin_lock(&mzc->lock);
+	if (delta < 0 && mzc->nr_stored < -(u64)delta)
+		err = -ERANGE;
+	else
+		WRITE_ONCE(mzc->nr_stored, mzc->nr_stored + delta);
+	spin_unlock(&mzc->lock);
+	mz_cgroup_put(mzc);
+	return err;
+}
+
 /*********************************
  * reparenting
  **********************************/

@@ -214,7 +214,7 @@ case_header()
 
 case_swapoff()
 {
-	local cg
+	local cg stored notify
 
 	mz_swapon shrinker_enabled=N
 	cg=$(cg_create squeeze)
@@ -222,11 +222,16 @@ case_swapoff()
 	hold "$cg" 96M 4to1 14
 	echo 2000 >"$MZ_DEBUGFS/writeback"
 	echo "before swapoff: stored $(mz_counter stored_pages) written_back $(mz_counter written_back_pages)"
-	check_gt "$(mz_counter stored_pages)" 1000 "stored_pages before swapoff"
+	stored=$(mz_counter stored_pages)
+	check_gt "$stored" 1000 "stored_pages before swapoff"
 	check_eq "$(mz_counter written_back_pages)" 2000 "written_back_pages"
+	notify=$(mz_counter slot_free_notify)
 	# swapoff brings every page back into the cgroup: lift its limit.
 	cg_write "$cg" memory.max max
 	swap_off /dev/mzswap0
+	# Each freed slot is notified; the notification frees its entry.
+	check_ge "$(mz_counter slot_free_notify)" $((notify + stored)) \
+		"slot_free_notify after swapoff"
 	echo "after swapoff: stored $(mz_counter stored_pages) pool $(mz_counter pool_total_size) backing_reads $(mz_counter backing_reads)"
 	check_eq "$(mz_counter stored_pages)" 0 "stored_pages after swapoff"
 	check_eq "$(mz_counter pool_total_size)" 0 "pool_total_size after swapoff"

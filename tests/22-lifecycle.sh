@@ -14,6 +14,11 @@
 # long loop, with the soft-lockup threshold lowered to 2 s around it: a
 # loop that does not reschedule reports a soft lockup, which fails the run.
 #
+# Then the device's answers to bad I/O (issue 15, item 5), and a store that
+# meets a writeback of its slot in flight (a slow backing device); and the
+# consistency check shown to report a planted inconsistency (issue 15,
+# item 7).
+#
 # vm: mem=1G cpus=2 disks=backing:4G,spare:64M timeout=600
 set -euo pipefail
 
@@ -186,10 +191,170 @@ case_rmmod_large()
 	klog_check_since_mark
 }
 
+# dd_errno WANT DD-ARGS...: dd must fail, with the errno named WANT.
+dd_errno()
+{
+	local want out
+
+	want=$(errno_text "$1")
+	shift
+	if out=$(dd "$@" 2>&1); then
+		fail "dd $* succeeded"
+	fi
+	[[ $out == *": $want"* ]] || fail "dd $*: want $want, got: $out"
+	echo "dd $*: $want"
+}
+
+# page_of TEXT: one page of numbered lines of TEXT (compressible, not
+# same-filled).
+page_of()
+{
+	seq -f "$1 %g" 1000 | head -c 4096 || true
+}
+
+case_device_io()
+{
+	local slots stored inv dup
+
+	mz_attach
+	slots=$(($(blockdev --getsize64 /dev/mzswap0) / 4096))
+	page_of one >"$TMPDIR/one"
+	page_of two >"$TMPDIR/two"
+	dd if="$TMPDIR/one" of=/dev/mzswap0 bs=4096 seek=8 oflag=direct status=none
+	stored=$(mz_counter stored_pages)
+	inv=$(mz_counter invalid_io)
+	dup=$(mz_counter duplicate_entry)
+	check_eq "$stored" 1 "stored_pages after one page"
+
+	# Sub-page and misaligned direct I/O: the block layer refuses it
+	# (logical block size 4096) before it reaches the driver.
+	dd_errno EINVAL if="$TMPDIR/two" of=/dev/mzswap0 bs=512 seek=64 count=1 oflag=direct
+	dd_errno EINVAL if=/dev/mzswap0 of=/dev/null bs=512 skip=65 count=1 iflag=direct
+	dd_errno EINVAL if="$TMPDIR/two" of=/dev/mzswap0 bs=4096 seek=4608 count=1 oflag=direct,seek_bytes
+	# Past the end: no room for a write, nothing to read.
+	dd_errno ENOSPC if="$TMPDIR/two" of=/dev/mzswap0 bs=4096 seek="$slots" count=1 oflag=direct
+	dd if=/dev/mzswap0 of="$TMPDIR/past" bs=4096 skip="$slots" count=1 iflag=direct status=none
+	check_eq "$(stat -c %s "$TMPDIR/past")" 0 "bytes read past the end"
+	# None of that reached the driver: its own check (invalid_io) is for
+	# kernel callers; nothing changed.
+	check_eq "$(mz_counter invalid_io)" "$inv" "invalid_io"
+	check_eq "$(mz_counter stored_pages)" "$stored" "stored_pages after refused I/O"
+	dd if=/dev/mzswap0 bs=4096 skip=8 count=1 iflag=direct status=none |
+		cmp - "$TMPDIR/one" || fail "page 8 changed"
+
+	# Rewriting a held page replaces its entry (duplicate_entry).
+	dd if="$TMPDIR/two" of=/dev/mzswap0 bs=4096 seek=8 oflag=direct status=none
+	check_eq "$(mz_counter duplicate_entry)" $((dup + 1)) "duplicate_entry"
+	check_eq "$(mz_counter stored_pages)" "$stored" "stored_pages after the rewrite"
+	dd if=/dev/mzswap0 bs=4096 skip=8 count=1 iflag=direct status=none |
+		cmp - "$TMPDIR/two" || fail "page 8 does not read back as rewritten"
+}
+
+# counter_above NAME VALUE: counter NAME is above VALUE.
+counter_above()
+{
+	[ "$(mz_counter "$1")" -gt "$2" ]
+}
+
+# A writeback holds its slot across a slow write (dm-delay, 3 s): a new
+# store to the slot meanwhile makes a new entry, which a second writeback
+# must skip (writeback_skip_busy), and which reads back, not the old data.
+case_skip_busy()
+{
+	local dm=mz22delay dev sectors bg dup skip wb bw
+
+	modprobe dm-delay 2>/dev/null || skip "no dm-delay module"
+	sectors=$(blockdev --getsz "$MZ_DISK_SPARE")
+	dmsetup create "$dm" --table "0 $sectors delay $MZ_DISK_SPARE 0 3000" ||
+		fail "dmsetup create $dm failed"
+	at_exit dmsetup remove "$dm"
+	# devtmpfs names it dm-MINOR; without udev /dev/mapper may lag.
+	dev=/dev/dm-$(dmsetup info -c --noheadings -o minor "$dm")
+	wait_for 10 test -b "$dev"
+	mz_attach shrinker_enabled=N
+	param_write backing_dev "$dev"
+	page_of old >"$TMPDIR/old"
+	page_of new >"$TMPDIR/new"
+	dd if="$TMPDIR/old" of=/dev/mzswap0 bs=4096 seek=5 oflag=direct status=none
+	check_eq "$(mz_counter stored_pages)" 1 "stored_pages"
+	dup=$(mz_counter duplicate_entry)
+	skip=$(mz_counter writeback_skip_busy)
+	wb=$(mz_counter written_back_pages)
+	bw=$(mz_counter backing_writes)
+
+	# backing_writes counts the write as the slot is locked for it.
+	echo 1 >"$MZ_DEBUGFS/writeback" &
+	bg=$!
+	wait_for 20 counter_above backing_writes "$bw"
+	dd if="$TMPDIR/new" of=/dev/mzswap0 bs=4096 seek=5 oflag=direct status=none
+	echo 1 >"$MZ_DEBUGFS/writeback"
+	kill -0 "$bg" 2>/dev/null ||
+		fail "the first writeback ended before the second ran: no overlap"
+	wait "$bg" || fail "the first writeback failed"
+	echo "duplicate_entry +$(($(mz_counter duplicate_entry) - dup)) writeback_skip_busy +$(($(mz_counter writeback_skip_busy) - skip)) written_back_pages +$(($(mz_counter written_back_pages) - wb))"
+	check_eq "$(mz_counter duplicate_entry)" $((dup + 1)) "duplicate_entry"
+	check_gt "$(mz_counter writeback_skip_busy)" "$skip" "writeback_skip_busy"
+	check_eq "$(mz_counter written_back_pages)" $((wb + 1)) "written_back_pages"
+	check_eq "$(mz_counter stored_pages)" 1 "stored_pages: the new entry"
+	dd if=/dev/mzswap0 bs=4096 skip=5 count=1 iflag=direct status=none |
+		cmp - "$TMPDIR/new" || fail "slot 5 does not read back as the new store"
+}
+
+# The consistency check reports a planted inconsistency (the test-only
+# "corrupt" knob skews a cgroup's record count), finds none once it is
+# repaired, and a module unloaded with one planted unloads cleanly.
+case_check_reports()
+{
+	local out n i
+
+	mz_attach
+	klog_mark
+	page_of rec >"$TMPDIR/rec"
+	for i in 1 2 3 4 5 6 7 8; do
+		dd if="$TMPDIR/rec" of=/dev/mzswap0 bs=4096 seek="$i" oflag=direct status=none
+	done
+	# The test runs in the root cgroup: the records are the root's.
+	n=$(mz_counter stored_pages)
+	check_eq "$n" 8 "stored_pages"
+	mz_check_records
+
+	expect_write_errno "/ 0" EINVAL
+	expect_write_errno "/ x" EINVAL
+	expect_write_errno "/" EINVAL
+	expect_write_errno "/no-such-cgroup 1" ENOENT
+	expect_write_errno "/ -9" ERANGE
+	mz_check_records
+
+	echo "/ 1" >"$MZ_DEBUGFS/corrupt"
+	out=$(<"$MZ_DEBUGFS/check")
+	echo "$out"
+	[[ ${out##*$'\n'} == *" records $n problems 1" ]] ||
+		fail "check did not count the planted problem"
+	[[ $out =~ (^|$'\n')"count: cgroup "[0-9]+" stored $((n + 1))/$n " ]] ||
+		fail "check did not name the skewed count"
+
+	echo "/ -1" >"$MZ_DEBUGFS/corrupt"
+	mz_check_records
+	echo "/ 3" >"$MZ_DEBUGFS/corrupt"
+	mz_unload
+	klog_check_since_mark
+}
+
+# expect_write_errno VALUE ERRNO: writing VALUE to the corrupt knob fails
+# with ERRNO.
+expect_write_errno()
+{
+	write_expect "$MZ_DEBUGFS/corrupt" "$1" "$2" ||
+		fail "corrupt: '$1' not refused with $2"
+}
+
 ktap_print_header
-ktap_set_plan 4
+ktap_set_plan 7
 ktap_case "parameters written during rmmod: refused with ENODEV, 20 rounds" case_params_during_rmmod
 ktap_case "whole-device write-zeroes then discard of a million entries" case_discard_full
 ktap_case "backing change drops a million entries" case_backing_change_large
 ktap_case "rmmod drops a million entries" case_rmmod_large
+ktap_case "device I/O: misaligned and out-of-range requests refused, rewrite replaces" case_device_io
+ktap_case "a new store during a slow writeback: skipped as busy, reads back new" case_skip_busy
+ktap_case "check reports a planted inconsistency, none once repaired" case_check_reports
 ktap_finished

@@ -58,15 +58,25 @@ case_no_invasive_shrink()
 	# b wrote back its own while it filled; it holds still from now on.
 	wb_b=$(mz_cg_field "$b" written_back)
 
-	# a, at its own limit with 2:1 data, must write back its entries.
+	# a, at its own limit with 2:1 data, must write back its entries:
+	# through its own reclaim (the memcg shrinker), not the global
+	# worker (the pool stays far below max_pool_percent).
+	local scans freed runs
+	scans=$(mz_counter shrinker_scans)
+	freed=$(mz_counter shrinker_freed)
+	runs=$(mz_counter shrink_worker_runs)
 	a=$(cg_create pressure)
 	cg_write "$a" memory.max 24M
 	hold "$a" 96M 2to1 3 --quiet
 	echo "a: $(mz_cg_line "$a")"
 	echo "b: $(mz_cg_line "$b")"
+	echo "shrinker_scans +$(($(mz_counter shrinker_scans) - scans)) shrinker_freed +$(($(mz_counter shrinker_freed) - freed)) shrink_worker_runs +$(($(mz_counter shrink_worker_runs) - runs))"
 	check_gt "$(mz_cg_field "$a" written_back)" 0 "a's written_back"
 	check_eq "$(mz_cg_field "$b" written_back)" "$wb_b" \
 		"b's written_back while a is under pressure"
+	check_gt "$(mz_counter shrinker_scans)" "$scans" "shrinker_scans"
+	check_gt "$(mz_counter shrinker_freed)" "$freed" "shrinker_freed"
+	check_eq "$(mz_counter shrink_worker_runs)" "$runs" "shrink_worker_runs"
 	verify "$CG_BG_PID"
 	verify "$pid_b"
 }
@@ -116,6 +126,27 @@ case_cgroup_limit()
 	check_gt "$bytes" $((max / 2)) "compressed_bytes used up to the limit"
 	check_gt "$(mz_cg_field "$cg" written_back)" 0 \
 		"its own entries written back first"
+	verify "$CG_BG_PID"
+
+	# A limit below one compressed page: every compressed store is over
+	# it, its own writeback has nothing to free, so each is rejected
+	# (reject_cgroup_limit, reject_reclaim_fail) and passes through.
+	local tiny limit0 fail0
+	limit0=$(mz_counter reject_cgroup_limit)
+	fail0=$(mz_counter reject_reclaim_fail)
+	tiny=$(cg_create tiny)
+	echo "${tiny#"$CG_MOUNT"} 512" >"$MZ_DEBUGFS/cgroup_max"
+	cg_write "$tiny" memory.max 16M
+	hold "$tiny" 32M 4to1 8 --quiet
+	mz_cg_line "$tiny"
+	echo "reject_cgroup_limit +$(($(mz_counter reject_cgroup_limit) - limit0)) reject_reclaim_fail +$(($(mz_counter reject_reclaim_fail) - fail0))"
+	check_gt "$(mz_counter reject_cgroup_limit)" $((limit0 + 1000)) \
+		"reject_cgroup_limit"
+	check_gt "$(mz_counter reject_reclaim_fail)" $((fail0 + 1000)) \
+		"reject_reclaim_fail"
+	check_le "$(mz_cg_field "$tiny" compressed_bytes)" 512 \
+		"tiny's compressed_bytes"
+	check_gt "$(mz_cg_field "$tiny" rejects)" 1000 "tiny's rejects"
 	verify "$CG_BG_PID"
 }
 

@@ -23,5 +23,11 @@
 #define MZ_DEBUGFS_REPARENT	"reparent"
 /* Reading walks every record and reports inconsistencies. */
 #define MZ_DEBUGFS_CHECK	"check"
+/*
+ * Test only: "<cgroup path> <delta>" adds delta to the cgroup's record
+ * count, an inconsistency for "check" to report; the opposite delta
+ * repairs it.
+ */
+#define MZ_DEBUGFS_CORRUPT	"corrupt"
 
 #endif /* _MZSWAP_NAMES_H */
