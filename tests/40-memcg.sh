@@ -129,8 +129,11 @@ case_cgroup_limit()
 	verify "$CG_BG_PID"
 
 	# A limit below one compressed page: every compressed store is over
-	# it, its own writeback has nothing to free, so each is rejected
-	# (reject_cgroup_limit, reject_reclaim_fail) and passes through.
+	# it; one is admitted only when its own writeback got going, which it
+	# rarely can, so most are rejected (reject_cgroup_limit,
+	# reject_reclaim_fail) and pass through. compressed_bytes is not
+	# bounded by the limit here: writes in flight still hold their
+	# payloads until they land.
 	local tiny limit0 fail0
 	limit0=$(mz_counter reject_cgroup_limit)
 	fail0=$(mz_counter reject_reclaim_fail)
@@ -144,8 +147,6 @@ case_cgroup_limit()
 		"reject_cgroup_limit"
 	check_gt "$(mz_counter reject_reclaim_fail)" $((fail0 + 1000)) \
 		"reject_reclaim_fail"
-	check_le "$(mz_cg_field "$tiny" compressed_bytes)" 512 \
-		"tiny's compressed_bytes"
 	check_gt "$(mz_cg_field "$tiny" rejects)" 1000 "tiny's rejects"
 	verify "$CG_BG_PID"
 }
