@@ -12,10 +12,16 @@
 #
 #   Caught-by: 20-datapath [50-reparent...]
 #   Cases: GLOB[|GLOB...]
+#   Strike: TEXT
 #
 # Cases, if given, is MZ_CASES for that run (tests/lib/ktap.sh): only the
 # cases of those files whose description matches run, the ones meant to
 # catch the bug; a whole file under TCG takes many minutes per mutant.
+#
+# Strike, if given, is what the mutant prints to the kernel log each time
+# its bug strikes; the guest logs' lines with TEXT are counted. A mutant
+# that never struck proves nothing either way: it is an error of the
+# check (its cases do not reach the bug), not a catch or a survival.
 #
 # A mutant is caught when any of those files, or a kernel log check of
 # their boot, fails; it survives when everything passes. A build that
@@ -28,7 +34,7 @@
 # Prints one line per mutant and file, then a table (also in
 # .cache/mutations/summary.md). Exit status 0 when every mutant was caught,
 # 1 when one survived, 2 on an error of the check itself (a patch that does
-# not apply or build, a bad name). MZ_TIMEOUT_SCALE passes through to
+# not apply or build, a bad name, a mutant that never struck). MZ_TIMEOUT_SCALE passes through to
 # run.sh. VM-heavy: each mutant boots what its files need; run it alone.
 set -euo pipefail
 
@@ -61,9 +67,25 @@ copy_tree()
 	[ ! -d "$repo/.cache/vm" ] || ln -s "$repo/.cache/vm" "$dest/.cache/vm"
 }
 
+# strike_count RESULTS TEXT: lines with TEXT in the kernel logs of the
+# run's boots (dmesg.txt, or the console's when the guest did not save it).
+strike_count()
+{
+	local b klog n=0
+
+	for b in "$1"/boot*; do
+		klog=$b/dmesg.txt
+		[ -s "$klog" ] || klog=$b/console.log
+		[ -f "$klog" ] || continue
+		n=$((n + $(grep -cF -- "$2" "$klog" || true)))
+	done
+	echo "$n"
+}
+
 main()
 {
 	local p name files f tree log rc line survived=0 summary cases attempt
+	local strike strikes
 	local -a rows=()
 
 	if [ $# = 0 ]; then
@@ -115,6 +137,14 @@ main()
 			die "$name: the mutant does not build (log: $log)"
 		fi
 		line=
+		strike=$(sed -n 's/^Strike: *//p' "$p")
+		if [ -n "$strike" ]; then
+			strikes=$(strike_count "$work/$name/results" "$strike")
+			echo "mutation: $name: struck $strikes times ('$strike' in the guest logs)"
+			[ "$strikes" != 0 ] ||
+				die "$name: never struck: its cases do not reach the bug (log: $log)"
+			line+=" struck $strikes times;"
+		fi
 		for f in "${files[@]}"; do
 			if grep -q "^not ok [0-9]* $f\$" "$log"; then
 				line+=" $f: caught;"
@@ -128,6 +158,8 @@ main()
 			line+=" kernel log: caught;"
 		fi
 		echo "mutation: $name:$line final: $(tail -n1 "$log")"
+		# A table cell: the globs' | escaped.
+		cases=${cases//|/\\|}
 		if [ "$rc" = 0 ]; then
 			survived=$((survived + 1))
 			rows+=("| $name | ${files[*]}${cases:+ ($cases)} | **survived** |")
