@@ -12,8 +12,8 @@
 #     report there is attributed to the test that was running;
 #   - stdin /dev/null, at most TIMEOUT seconds;
 #   - afterwards: everything in its cgroups killed, swap turned off, mzswap,
-#     zram and warnmod unloaded. A test that leaves the module impossible to
-#     unload fails.
+#     zram, warnmod and biomod unloaded. A test that leaves the module
+#     impossible to unload fails.
 #
 # Output, parsed by run.sh: the test file's own output (stdout and stderr)
 # between the lines
@@ -48,7 +48,7 @@ reset_state()
 	if [ -n "$(tail -n +2 /proc/swaps)" ]; then
 		out=$(swapoff -a 2>&1) || cleanup_problem "swapoff -a: $out"
 	fi
-	for mod in mzswap zram warnmod; do
+	for mod in mzswap zram warnmod biomod; do
 		[ -d "/sys/module/$mod" ] || continue
 		out=$(rmmod "$mod" 2>&1) || cleanup_problem "rmmod $mod: $out"
 	done
