@@ -137,12 +137,11 @@ static unsigned long mz_shrinker_scan(struct shrinker *shrinker,
 	unsigned long freed = 0, scanned;
 
 	/*
-	 * Bios submitted from inside another ->submit_bio are held until it
-	 * returns, while the entries' bit locks are held: a pass-through
-	 * store of one of those slots in that same bio would wait forever.
+	 * Pairs with the release in mz_shrink_init(). Reclaim inside some
+	 * ->submit_bio may write back: its writes are submitted by a worker
+	 * (writeback.c, rule 7).
 	 */
-	/* Pairs with the release in mz_shrink_init(). */
-	if (!smp_load_acquire(&mz_shrinker_ready) || current->bio_list ||
+	if (!smp_load_acquire(&mz_shrinker_ready) ||
 	    mz_writeback_full() || !mz_writeback_begin())
 		return SHRINK_STOP;
 	/*
@@ -209,13 +208,15 @@ static long mz_shrink_memcg_locked(struct mem_cgroup *memcg, unsigned long nr,
 /*
  * The same from the store path (a cgroup at its limit), entering the
  * writeback side itself. Submits and returns: a swap write never waits
- * for writeback. Returns the number submitted.
+ * for writeback. Under synchronous_io=N the store runs inside the disk's
+ * ->submit_bio, and a worker submits the writes for it (writeback.c,
+ * rule 7). Returns the number submitted.
  */
 unsigned long mz_shrink_memcg(struct mem_cgroup *memcg, unsigned long nr)
 {
 	long ret;
 
-	if (current->bio_list || mz_writeback_full() || !mz_writeback_begin())
+	if (mz_writeback_full() || !mz_writeback_begin())
 		return 0;
 	ret = mz_shrink_memcg_locked(memcg, nr, NULL);
 	mz_writeback_end();

@@ -25,6 +25,18 @@
  *     only if it is still the slot's entry, counting it written back only
  *     then; on failure put it back on the LRU if it is still there. Drop
  *     the reference, then the bit lock, then the room in flight.
+ *  7. A writer inside a ->submit_bio (current->bio_list set: the store
+ *     path's cgroup-limit writeback under synchronous_io=N) never submits
+ *     at step 4 itself. A bio submitted there is only issued after that
+ *     ->submit_bio returns, and until its write ends its bit lock is held:
+ *     a later page of the same bio for one of those slots, passed through
+ *     to the backing device, would wait for that bit lock (mz_slot_lock())
+ *     forever. Such a writer prepares its writes as usual (steps 1 to 4 up
+ *     to the submission) and hands the bios to mz_wb_submit_work on
+ *     mz_wb_wq (mz_wb_defer()), which submits them from a worker, where
+ *     they are issued at once and complete whatever the store does. They
+ *     are in flight from step 1 on (writeback_inflight), so everything
+ *     that waits for writeback I/O waits for them too.
  *
  * A writer holds many bit locks across its writes. They are all taken
  * with trylock, and nothing the writes or their completion wait for needs
@@ -478,6 +490,8 @@ struct mz_wb_io {
 };
 
 static LLIST_HEAD(mz_wb_done);
+/* Prepared under a ->submit_bio, waiting for mz_wb_submit_work (rule 7). */
+static LLIST_HEAD(mz_wb_deferred);
 
 /* Step 6, for one write that ended. */
 static void mz_wb_finish(struct mz_wb_io *io)
@@ -538,6 +552,33 @@ static void mz_wb_end_io(struct bio *bio)
 	if (llist_add(&io->node, &mz_wb_done))
 		queue_work(mz_wb_wq, &mz_wb_done_work);
 	rcu_read_unlock();
+}
+
+/*
+ * Rule 7: submit the writes prepared under a ->submit_bio, oldest first,
+ * from a worker. A write may end (and reuse @node on mz_wb_done) as soon
+ * as it is submitted: the next one is read before.
+ */
+static void mz_wb_submit_workfn(struct work_struct *work)
+{
+	struct llist_node *list = llist_del_all(&mz_wb_deferred);
+	struct mz_wb_io *io, *next;
+	struct blk_plug plug;
+
+	blk_start_plug(&plug);
+	list = llist_reverse_order(list);
+	llist_for_each_entry_safe(io, next, list, node)
+		submit_bio(&io->bio);
+	blk_finish_plug(&plug);
+}
+
+static DECLARE_WORK(mz_wb_submit_work, mz_wb_submit_workfn);
+
+/* Rule 7: hand a prepared write to mz_wb_submit_work. */
+static void mz_wb_defer(struct mz_wb_io *io)
+{
+	if (llist_add(&io->node, &mz_wb_deferred))
+		queue_work(mz_wb_wq, &mz_wb_submit_work);
 }
 
 /*
@@ -658,7 +699,8 @@ unsigned long mz_wb_wait_all(struct mz_wb_wait *wait)
  *
  * The entries came off the LRU and may be freed already: each is only
  * compared with the tree's entry until a reference is taken (lru.c, rule
- * 1). Their writes are submitted under one plug; each completes on its own
+ * 1). Their writes are submitted under one plug, or inside a ->submit_bio
+ * handed to a worker that submits them (rule 7); each completes on its own
  * (rules 5 and 6). An entry not submitted goes back on the LRU if it is
  * still in the tree. The caller is on the writeback side
  * (mz_writeback_begin()).
@@ -680,7 +722,10 @@ unsigned int mz_writeback_submit(struct mz_lru_item *it, unsigned int nr,
 	for (i = 0; i < nr; i++) {
 		io = mz_wb_prepare(&it[i], wait, css, &ret);
 		if (io) {
-			submit_bio(&io->bio);
+			if (current->bio_list)
+				mz_wb_defer(io);	/* rule 7 */
+			else
+				submit_bio(&io->bio);
 			submitted++;
 			continue;
 		}

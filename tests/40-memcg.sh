@@ -110,12 +110,17 @@ case_writeback_disabled()
 	verify "$CG_BG_PID"
 }
 
+# case_cgroup_limit MODE: the store path writes back the cgroup's own
+# entries at its limit (the shrinker is off). MODE is synchronous_io: with
+# N stores arrive through ->submit_bio, where that writeback
+# is submitted by a worker (module/writeback.c, rule 7); with Y through
+# ->rw_page, where the store submits it itself.
 case_cgroup_limit()
 {
-	local cg max=$((4 << 20)) bytes
+	local mode=$1 cg max=$((4 << 20)) bytes
 
-	mz_swapon shrinker_enabled=N
-	cg=$(cg_create limited)
+	mz_swapon shrinker_enabled=N synchronous_io="$mode"
+	cg=$(cg_create "limited$mode")
 	echo "${cg#"$CG_MOUNT"} $max" >"$MZ_DEBUGFS/cgroup_max"
 	check_eq "$(mz_cg_field "$cg" max)" "$max" "max column"
 	cg_write "$cg" memory.max 24M
@@ -129,25 +134,31 @@ case_cgroup_limit()
 	verify "$CG_BG_PID"
 
 	# A limit below one compressed page: every compressed store is over
-	# it; one is admitted only when its own writeback got going, which it
-	# rarely can, so most are rejected (reject_cgroup_limit,
-	# reject_reclaim_fail) and pass through. compressed_bytes is not
+	# it; one is admitted only when its own writeback got going (of the
+	# entry before it, once that one is back on the LRU), else it is
+	# rejected (reject_cgroup_limit and reject_reclaim_fail, both) and
+	# passes through. Which of the two depends on how fast the writes
+	# land (2026-12-05, both modes: about 3,300 written back, 900
+	# rejected), so their sum is what is bounded. compressed_bytes is not
 	# bounded by the limit here: writes in flight still hold their
 	# payloads until they land.
-	local tiny limit0 fail0
+	local tiny limit0 fail0 rejects
 	limit0=$(mz_counter reject_cgroup_limit)
 	fail0=$(mz_counter reject_reclaim_fail)
-	tiny=$(cg_create tiny)
+	tiny=$(cg_create "tiny$mode")
 	echo "${tiny#"$CG_MOUNT"} 512" >"$MZ_DEBUGFS/cgroup_max"
 	cg_write "$tiny" memory.max 16M
 	hold "$tiny" 32M 4to1 8 --quiet
 	mz_cg_line "$tiny"
 	echo "reject_cgroup_limit +$(($(mz_counter reject_cgroup_limit) - limit0)) reject_reclaim_fail +$(($(mz_counter reject_reclaim_fail) - fail0))"
-	check_gt "$(mz_counter reject_cgroup_limit)" $((limit0 + 1000)) \
+	rejects=$(mz_cg_field "$tiny" rejects)
+	check_gt "$rejects" 0 "tiny's rejects"
+	check_gt $((rejects + $(mz_cg_field "$tiny" written_back))) 1000 \
+		"tiny's rejects + written_back"
+	check_eq "$(mz_counter reject_cgroup_limit)" $((limit0 + rejects)) \
 		"reject_cgroup_limit"
-	check_gt "$(mz_counter reject_reclaim_fail)" $((fail0 + 1000)) \
+	check_eq "$(mz_counter reject_reclaim_fail)" $((fail0 + rejects)) \
 		"reject_reclaim_fail"
-	check_gt "$(mz_cg_field "$tiny" rejects)" 1000 "tiny's rejects"
 	verify "$CG_BG_PID"
 }
 
@@ -293,11 +304,12 @@ case_removal_under_cursor()
 }
 
 ktap_print_header
-ktap_set_plan 7
+ktap_set_plan 8
 ktap_case "usage: a cgroup under pressure gains stored pages in its line" case_usage
 ktap_case "no invasive shrink: a cgroup at its limit writes back only its own" case_no_invasive_shrink
 ktap_case "writeback disabled for a cgroup holds for its children" case_writeback_disabled
-ktap_case "the per-cgroup compressed limit holds" case_cgroup_limit
+ktap_case "the per-cgroup compressed limit holds" case_cgroup_limit N
+ktap_case "synchronous_io=Y: the per-cgroup compressed limit holds" case_cgroup_limit Y
 ktap_case "no kmem bypass: global reclaim charges the owner" case_kmem_owner
 ktap_case "round-robin: equal cgroups written back evenly, once per round" case_round_robin
 ktap_case "cgroups removed under the worker's cursor: it keeps visiting the live" case_removal_under_cursor
