@@ -6,18 +6,20 @@
  * a page read comes from the cache or, once written back, from the
  * backing device.
  *
- * Like zram it implements ->rw_page, which makes the swap layer treat it
- * as synchronous (SWP_SYNCHRONOUS_IO): swap-in of an unshared page skips
- * the swap cache and readahead, and the slot is freed right after the
- * read. Hence a load never erases the entry (an exclusive load would lose
+ * By default (synchronous_io=N) the disk has no ->rw_page: the swap layer
+ * reads with bios, through the swap cache and with readahead, as it does
+ * for zswap's backing disk on 6.1. A swapped-in page keeps its slot (and
+ * its entry) while it stays clean, so reclaim drops it again without a
+ * store, and the neighbours of a written-back slot come in with one fault.
+ *
+ * With synchronous_io=Y it implements ->rw_page, like zram, which makes
+ * the swap layer treat it as synchronous (SWP_SYNCHRONOUS_IO): swap-in of
+ * an unshared page skips the swap cache and readahead, and the slot is
+ * freed right after the read.
+ *
+ * Either way a load never erases the entry (an exclusive load would lose
  * the data if the swap-in failed after it, see mainline 25cd241408a2);
  * swap_slot_free_notify does.
- *
- * With synchronous_io=N the disk has no ->rw_page: the swap layer reads
- * with bios, through the swap cache and with readahead, as it does for
- * zswap's backing disk on 6.1. A swapped-in page keeps its slot (and its
- * entry) while it stays clean, so reclaim drops it again without a store,
- * and the neighbours of a written-back slot come in with one fault.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 

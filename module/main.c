@@ -90,11 +90,16 @@ module_param_cb(shrinker_enabled, &mz_bool_ops, &mz_shrinker_enabled, 0644);
 MODULE_PARM_DESC(shrinker_enabled,
 		 "Let memory reclaim write back a cgroup's entries");
 
-/* At load only: the disk's fops are chosen when it is created. */
-bool mz_synchronous_io = true;
+/*
+ * At load only: the disk's fops are chosen when it is created. N by
+ * default: swap-in through the swap cache with readahead, which brings a
+ * written-back page's neighbours in with one fault and lets a clean
+ * swapped-in page keep its entry (issue 14's benchmark).
+ */
+bool mz_synchronous_io;
 module_param_cb(synchronous_io, &mz_bool_ops, &mz_synchronous_io, 0444);
 MODULE_PARM_DESC(synchronous_io,
-		 "At load only: ->rw_page, so swap-in skips the swap cache and readahead (zram-like); N: bios, swap cache and readahead");
+		 "At load only (default N: bios, swap cache and readahead); Y: ->rw_page, so swap-in skips the swap cache and readahead (zram-like)");
 
 /* A uint parameter that must lie in [min, max]. */
 struct mz_uint_range {

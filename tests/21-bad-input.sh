@@ -88,7 +88,7 @@ case_params()
 	check_eq "$(<"$PARAMS/compressor")" lz4 "compressor"
 	check_eq "$(<"$PARAMS/max_pool_percent")" 20 "max_pool_percent"
 	check_eq "$(<"$PARAMS/allocator")" slab "allocator"
-	check_eq "$(<"$PARAMS/synchronous_io")" Y "synchronous_io"
+	check_eq "$(<"$PARAMS/synchronous_io")" N "synchronous_io"
 }
 
 case_knobs()

@@ -4,7 +4,7 @@
 # kmemleak after unload (the debug kernel, "make check KERNEL=debug"): no
 # object mzswap allocated may be left unreferenced once it is unloaded.
 # First over everything the files before this one did in the same boot
-# (20-datapath, 30-races, 32-races-async, 50-reparent and 60-faults share
+# (20-datapath, 30-races, 32-races-sync, 50-reparent and 60-faults share
 # it; 40-memcg boots apart, its header says why), then over a run of its
 # own that goes through both allocators, writeback, a compressor switch, a
 # removed cgroup and an injected failure.

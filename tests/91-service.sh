@@ -62,7 +62,7 @@ case_start_stop()
 	rel=${cg#"$CG_MOUNT"}
 	config "MZSWAP_BACKING=$DEV" MZSWAP_COMPRESSOR=zstd \
 		"MZSWAP_MAX_POOL_PERCENT='15'" 'MZSWAP_ALLOCATOR="zsmalloc"' \
-		MZSWAP_SYNCHRONOUS_IO=N MZSWAP_PRIORITY=7 \
+		MZSWAP_SYNCHRONOUS_IO=Y MZSWAP_PRIORITY=7 \
 		"MZSWAP_CGROUP_MAX=$rel 8M" "  # an indented comment" ""
 	setup start
 	_mz_record_load
@@ -73,7 +73,7 @@ case_start_stop()
 	check_eq "$(<"/sys/module/mzswap/parameters/compressor")" zstd compressor
 	check_eq "$(<"/sys/module/mzswap/parameters/max_pool_percent")" 15 max_pool_percent
 	check_eq "$(<"/sys/module/mzswap/parameters/allocator")" zsmalloc allocator
-	check_eq "$(<"/sys/module/mzswap/parameters/synchronous_io")" N synchronous_io
+	check_eq "$(<"/sys/module/mzswap/parameters/synchronous_io")" Y synchronous_io
 	check_eq "$(<"/sys/module/mzswap/parameters/backing_dev")" "$DEV" backing_dev
 	check_eq "$(mz_cg_field "$cg" max)" $((8 << 20)) "$rel max"
 

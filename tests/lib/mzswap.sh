@@ -79,7 +79,7 @@ mz_counters()
 }
 
 # mz_load [PARAM=VAL...]: insmod the module with MZ_LOAD_PARAMS (a file
-# that reruns another in another mode exports it: tests/32-races-async.sh)
+# that reruns another in another mode exports it: tests/32-races-sync.sh)
 # before the caller's parameters, and check that they took.
 mz_load()
 {
