@@ -176,6 +176,70 @@ no_writes_in_flight()
 	[ "$(mz_counter writeback_inflight)" = 0 ]
 }
 
+# dd_direct CG FILE SLOT: write FILE to /dev/mzswap0 from slot SLOT with one
+# O_DIRECT write from inside CG: one bio (31 pages, under the queue's 255
+# sectors, so never split), its pages charged to CG. Fails if it has not
+# returned within 120 s.
+dd_direct()
+{
+	local pid rc=0
+
+	cg_run_bg "$1" dd if="$2" of=/dev/mzswap0 bs="$(stat -c %s "$2")" \
+		count=1 seek=$(($3 * 4096)) oflag=direct,seek_bytes status=none
+	pid=$CG_BG_PID
+	wait_for 120 _gone "$pid"
+	wait "$pid" || rc=$?
+	check_eq "$rc" 0 "dd to slot $3"
+}
+
+_gone()
+{
+	! kill -0 "$1" 2>/dev/null
+}
+
+# One bio whose first pages, over the cgroup's limit, write back the
+# cgroup's own entries, and whose later pages pass through to those same
+# slots: each of those waits for the slot's bit lock, held until the
+# writeback's write ends. Inside ->submit_bio a write submitted by the
+# store itself would only be issued once the bio was served: it would
+# wait forever (module/writeback.c, rule 7). Any mode: direct I/O always
+# comes through ->submit_bio.
+case_limit_same_bio()
+{
+	local cg base=4096 first=$TMPDIR/first second=$TMPDIR/second i wb
+
+	# Not swapped on: the block layer refuses writes to a swap device.
+	mz_attach shrinker_enabled=N
+	cg=$(cg_create samebio)
+	: >"$first"
+	: >"$second"
+	for ((i = 0; i < 31; i++)); do
+		if ((i < 16)); then
+			head -c 4096 < <(yes "second write, page $i") >>"$second"
+		else
+			head -c 4096 < <(yes "first write, page $i") >>"$first"
+			head -c 4096 /dev/urandom >>"$second"
+		fi
+	done
+	# Slots 16-30 cached, compressible, under no limit yet.
+	dd_direct "$cg" "$first" $((base + 16))
+	check_eq "$(mz_cg_field "$cg" stored_pages)" 15 "stored after the first write"
+	# The limit is what they take: the next compressed store is over it.
+	echo "${cg#"$CG_MOUNT"} $(mz_cg_field "$cg" compressed_bytes)" \
+		>"$MZ_DEBUGFS/cgroup_max"
+	# Slots 0-15 compressible (over the limit: the cgroup's entries of
+	# slots 16-30 written back), then 16-30 incompressible (passed
+	# through to the slots being written back).
+	dd_direct "$cg" "$second" "$base"
+	wb=$(mz_cg_field "$cg" written_back)
+	echo "$(mz_cg_line "$cg"); reject_compress_poor $(mz_counter reject_compress_poor)"
+	check_ge "$wb" 15 "the cgroup's written_back"
+	check_ge "$(mz_counter reject_compress_poor)" 15 "reject_compress_poor"
+	dd if=/dev/mzswap0 of="$TMPDIR/back" bs=$((31 * 4096)) count=1 \
+		skip=$((base * 4096)) iflag=direct,skip_bytes status=none
+	cmp "$second" "$TMPDIR/back" || fail "the second write did not read back"
+}
+
 case_kmem_owner()
 {
 	local cg stored total slab pool
@@ -318,12 +382,13 @@ case_removal_under_cursor()
 }
 
 ktap_print_header
-ktap_set_plan 8
+ktap_set_plan 9
 ktap_case "usage: a cgroup under pressure gains stored pages in its line" case_usage
 ktap_case "no invasive shrink: a cgroup at its limit writes back only its own" case_no_invasive_shrink
 ktap_case "writeback disabled for a cgroup holds for its children" case_writeback_disabled
 ktap_case "the per-cgroup compressed limit holds" case_cgroup_limit N
 ktap_case "synchronous_io=Y: the per-cgroup compressed limit holds" case_cgroup_limit Y
+ktap_case "a bio over its cgroup's limit rewrites the slots it writes back" case_limit_same_bio
 ktap_case "no kmem bypass: global reclaim charges the owner" case_kmem_owner
 ktap_case "round-robin: equal cgroups written back evenly, once per round" case_round_robin
 ktap_case "cgroups removed under the worker's cursor: it keeps visiting the live" case_removal_under_cursor
