@@ -117,7 +117,7 @@ static int mz_store_compress(struct mz_entry *e, const void *src,
 	mz_pool_unmap(handle);
 	mz_comp_ctx_put(comp);
 
-	e->comp = comp;
+	e->comp = mz_comp_entry_add(comp);
 	e->handle = handle;
 	e->length = dlen;
 	return 0;

@@ -3,6 +3,22 @@
  * mzswap compression: per-CPU contexts of the kernel's compressors, and
  * switching the compressor for new stores while old entries keep the one
  * they were compressed with.
+ *
+ * An entry names its compressor by a one-byte index into mz_comps[], not
+ * by a pointer. Lifetime rules:
+ *
+ *  1. A compressor takes a free index when it is created and gives it back
+ *     in its release work, right before it is freed; both under
+ *     mz_comp_lock. An index is never reused while its compressor lives.
+ *  2. Every entry compressed with it holds a percpu reference, taken by
+ *     mz_comp_get_current() and handed over with mz_comp_entry_add(); so
+ *     does mz_comp_current while it is current. A switch kills the
+ *     reference of the one it replaces; the last entry's mz_comp_put()
+ *     then releases it (from a work item: crypto teardown may sleep).
+ *  3. Hence mz_comp_of() of an entry's index needs no lock: the entry's
+ *     reference keeps both the compressor and its index (rule 1).
+ *  4. Only mz_comp_lock holders walk mz_comps[] (the debugfs listing): the
+ *     release work takes it before it frees.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -11,6 +27,7 @@
 #include <linux/mutex.h>
 #include <linux/percpu.h>
 #include <linux/rcupdate.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 
@@ -18,8 +35,16 @@
 
 /* The compressor new stores use; entries keep their own mz_comp alive. */
 static struct mz_comp __rcu *mz_comp_current;
-/* Serialises compressor switches. */
+/* Serialises compressor switches, index allocation and release. */
 static DEFINE_MUTEX(mz_comp_lock);
+/* Live compressors by index; 0 is no compressor (same-filled entries). */
+static struct mz_comp *mz_comps[MZ_COMP_MAX + 1];
+
+/* The compressor of index @idx, which a reference holder keeps (rule 3). */
+struct mz_comp *mz_comp_of(u8 idx)
+{
+	return READ_ONCE(mz_comps[idx]);
+}
 
 static void mz_comp_free(struct mz_comp *comp)
 {
@@ -42,6 +67,10 @@ static void mz_comp_release_workfn(struct work_struct *work)
 	struct mz_comp *comp = container_of(work, struct mz_comp, release_work);
 
 	pr_debug("compressor %s released\n", comp->name);
+	/* Rule 1: the index is free once the compressor is gone. */
+	mutex_lock(&mz_comp_lock);
+	WRITE_ONCE(mz_comps[comp->idx], NULL);
+	mutex_unlock(&mz_comp_lock);
 	mz_comp_free(comp);
 }
 
@@ -53,13 +82,31 @@ static void mz_comp_release(struct percpu_ref *ref)
 	queue_work(mz_wq, &comp->release_work);
 }
 
+/* A free index, or 0 if every one is taken. Caller holds mz_comp_lock. */
+static u8 mz_comp_free_idx(void)
+{
+	unsigned int i;
+
+	for (i = 1; i <= MZ_COMP_MAX; i++)
+		if (!mz_comps[i])
+			return i;
+	return 0;
+}
+
+/* Caller holds mz_comp_lock. */
 static struct mz_comp *mz_comp_create(const char *name)
 {
 	struct mz_comp *comp;
 	int cpu, err;
+	u8 idx;
 
+	lockdep_assert_held(&mz_comp_lock);
 	if (!crypto_has_comp(name, 0, 0))
 		return ERR_PTR(-ENOENT);
+	/* Every index held by a compressor some entries still use. */
+	idx = mz_comp_free_idx();
+	if (!idx)
+		return ERR_PTR(-EBUSY);
 
 	comp = kzalloc(sizeof(*comp), GFP_KERNEL);
 	if (!comp)
@@ -89,6 +136,8 @@ static struct mz_comp *mz_comp_create(const char *name)
 			goto free_ctx;
 		}
 	}
+	comp->idx = idx;
+	WRITE_ONCE(mz_comps[idx], comp);	/* rule 1 */
 	return comp;
 
 free_ctx:
@@ -127,6 +176,47 @@ void mz_comp_put(struct mz_comp *comp)
 	percpu_ref_put(&comp->ref);
 }
 
+/* An entry takes over the caller's reference on @comp (rule 2). */
+u8 mz_comp_entry_add(struct mz_comp *comp)
+{
+	atomic_long_inc(&comp->nr_entries);
+	return comp->idx;
+}
+
+/* An entry of index @idx is freed: drop its reference (rule 2). */
+void mz_comp_entry_del(u8 idx)
+{
+	struct mz_comp *comp = mz_comp_of(idx);
+
+	atomic_long_dec(&comp->nr_entries);
+	mz_comp_put(comp);
+}
+
+/*
+ * One line per live compressor: index, name, entries that use it, and
+ * whether new stores use it ("current") or it only lives on for its
+ * entries ("retired").
+ */
+void mz_comps_show(struct seq_file *m)
+{
+	struct mz_comp *cur;
+	unsigned int i;
+
+	seq_puts(m, "# index name entries state\n");
+	mutex_lock(&mz_comp_lock);	/* rule 4 */
+	cur = rcu_dereference_protected(mz_comp_current,
+					lockdep_is_held(&mz_comp_lock));
+	for (i = 1; i <= MZ_COMP_MAX; i++) {
+		struct mz_comp *comp = mz_comps[i];
+
+		if (comp)
+			seq_printf(m, "%u %s %ld %s\n", i, comp->name,
+				   atomic_long_read(&comp->nr_entries),
+				   comp == cur ? "current" : "retired");
+	}
+	mutex_unlock(&mz_comp_lock);
+}
+
 void mz_comp_current_name(char *buf, size_t len)
 {
 	struct mz_comp *comp;
@@ -143,7 +233,8 @@ void mz_comp_current_name(char *buf, size_t len)
  *
  * Entries compressed with the previous one still decompress with it; it is
  * freed after the last of them. Returns -ENOENT if the kernel has no such
- * compressor, with nothing changed.
+ * compressor, -EBUSY if all MZ_COMP_MAX indexes belong to compressors that
+ * entries still use, with nothing changed.
  */
 int mz_comp_set(const char *name)
 {

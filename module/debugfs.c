@@ -11,6 +11,7 @@
  *   check              read: the records' consistency check
  *   corrupt            test only: write "<path> <delta>" to skew a
  *                      cgroup's record count, which check must report
+ *   compressors        read: each live compressor and its entries
  *   faults/<point>/    fault injection (module/fault.c)
  *
  * Paths are cgroup2 paths relative to the cgroup2 mount ("/" is the root).
@@ -325,6 +326,13 @@ static int mz_cgroups_seq_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(mz_cgroups_seq);
 
+static int mz_comps_seq_show(struct seq_file *m, void *v)
+{
+	mz_comps_show(m);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(mz_comps_seq);
+
 static int mz_check_seq_show(struct seq_file *m, void *v)
 {
 	mz_records_check(m);
@@ -362,6 +370,8 @@ int mz_debugfs_init(void)
 			    &mz_check_seq_fops);
 	debugfs_create_file(MZ_DEBUGFS_CORRUPT, 0200, root, NULL,
 			    &mz_corrupt_fops);
+	debugfs_create_file(MZ_DEBUGFS_COMPRESSORS, 0444, root, NULL,
+			    &mz_comps_seq_fops);
 	mz_debugfs_faults_init(root);
 	return 0;
 }

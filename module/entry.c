@@ -29,6 +29,9 @@
 /* SLAB_ACCOUNT: an entry is charged to the cgroup that owned the page. */
 static struct kmem_cache *mz_entry_cache;
 
+/* Metadata per stored page (issue 14): was 72 with a compressor pointer. */
+static_assert(sizeof(struct mz_entry) <= 64);
+
 int mz_entry_cache_init(void)
 {
 	mz_entry_cache = kmem_cache_create("mzswap_entry",
@@ -65,7 +68,7 @@ struct mz_entry *mz_entry_alloc(struct mem_cgroup *memcg, gfp_t gfp)
 	INIT_LIST_HEAD(&e->lru);
 	INIT_LIST_HEAD(&e->record);
 	e->owner = NULL;
-	e->comp = NULL;
+	e->comp = 0;
 	e->handle = 0;
 	e->length = 0;
 	e->referenced = 0;
@@ -80,7 +83,7 @@ void mz_entry_put(struct mz_entry *e)
 		return;
 	if (!mz_entry_same_filled(e)) {
 		mz_pool_free(e->handle, e->length);
-		mz_comp_put(e->comp);
+		mz_comp_entry_del(e->comp);
 	}
 	kmem_cache_free(mz_entry_cache, e);
 }

@@ -131,6 +131,8 @@ extern struct workqueue_struct *mz_wq;
  * compress.c
  **********************************/
 #define MZ_COMP_NAME_LEN	32
+/* Compressors alive at once: an entry names its own by a u8 index. */
+#define MZ_COMP_MAX		U8_MAX
 
 /* One CPU's compression context of one compressor. */
 struct mz_comp_ctx {
@@ -142,15 +144,18 @@ struct mz_comp_ctx {
 /*
  * A compressor and its per-CPU contexts.
  *
- * Lifetime: every entry compressed with it holds a percpu reference, and so
- * does mz_comp_current while it is current. When it stops being current the
- * reference is killed; the last entry's put frees it (from a work item,
+ * Lifetime (the numbered rules in compress.c): every entry compressed with
+ * it holds a percpu reference and its index, and so does mz_comp_current
+ * while it is current. When it stops being current the reference is
+ * killed; the last entry's put frees it and its index (from a work item,
  * since crypto teardown may sleep).
  */
 struct mz_comp {
 	struct percpu_ref ref;
 	struct mz_comp_ctx __percpu *ctx;
 	struct work_struct release_work;
+	atomic_long_t nr_entries;	/* entries that use it (debugfs) */
+	u8 idx;				/* in mz_comps[], 1..MZ_COMP_MAX */
 	char name[MZ_COMP_NAME_LEN];
 };
 
@@ -159,6 +164,11 @@ void mz_comp_exit(void);
 int mz_comp_set(const char *name);
 struct mz_comp *mz_comp_get_current(void);
 void mz_comp_put(struct mz_comp *comp);
+struct mz_comp *mz_comp_of(u8 idx);
+u8 mz_comp_entry_add(struct mz_comp *comp);
+void mz_comp_entry_del(u8 idx);
+struct seq_file;
+void mz_comps_show(struct seq_file *m);
 void mz_comp_current_name(char *buf, size_t len);
 struct mz_comp_ctx *mz_comp_ctx_get(struct mz_comp *comp);
 void mz_comp_ctx_put(struct mz_comp *comp);
@@ -212,16 +222,22 @@ struct mz_entry {
 	 */
 	struct mz_cgroup *owner;
 	unsigned long handle;		/* pool handle, or the fill word */
-	struct mz_comp *comp;		/* NULL when same-filled */
 	u32 slot;			/* page index on the device */
 	refcount_t refs;
 	u16 length;			/* compressed bytes; 0 when same-filled */
 	u8 referenced;			/* second chance on the LRU */
+	u8 comp;			/* mz_comp_of() index; 0 when same-filled */
 };
 
 static inline bool mz_entry_same_filled(const struct mz_entry *e)
 {
 	return !e->comp;
+}
+
+/* The compressor of a compressed entry the caller holds a reference on. */
+static inline struct mz_comp *mz_entry_comp(const struct mz_entry *e)
+{
+	return mz_comp_of(e->comp);
 }
 
 int mz_entry_cache_init(void);

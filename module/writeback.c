@@ -430,12 +430,13 @@ static int mz_entry_decompress(struct mz_entry *e, struct page *page)
 	if (mz_entry_same_filled(e)) {
 		memset_l(dst, e->handle, PAGE_SIZE / sizeof(unsigned long));
 	} else {
-		struct mz_comp_ctx *ctx = mz_comp_ctx_get(e->comp);
+		struct mz_comp *comp = mz_entry_comp(e);
+		struct mz_comp_ctx *ctx = mz_comp_ctx_get(comp);
 		void *src = mz_pool_map_read(e->handle);
 
 		err = mz_comp_decompress(ctx, src, e->length, dst);
 		mz_pool_unmap(e->handle);
-		mz_comp_ctx_put(e->comp);
+		mz_comp_ctx_put(comp);
 	}
 	kunmap_local(dst);
 	if (err)

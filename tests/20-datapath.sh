@@ -280,25 +280,60 @@ case_exit_frees()
 		"invalidations (every stored entry freed by one)"
 }
 
+# comp_col NAME COLUMN: a column (3 entries, 4 state) of compressor NAME's
+# line in the debugfs list of live compressors; empty if it has none.
+comp_col()
+{
+	awk -v n="$1" -v c="$2" '$2 == n { print $c }' "$MZ_DEBUGFS/compressors"
+}
+
+# comp_gone NAME: compressor NAME has been released.
+comp_gone()
+{
+	[ -z "$(comp_col "$1" 2)" ]
+}
+
 case_compressor_switch()
 {
-	local cg1 cg2 pid1
+	local cg1 cg2 pid1 lz4 lz4_after zstd
 
 	mz_swapon shrinker_enabled=N compressor=lz4
 	cg1=$(cg_create one)
 	cg_write "$cg1" memory.max 24M
 	hold "$cg1" 48M 4to1 15
 	pid1=$CG_BG_PID
+	cat "$MZ_DEBUGFS/compressors"
+	lz4=$(comp_col lz4 3)
+	check_gt "$lz4" 2000 "lz4's entries"
+	check_eq "$(comp_col lz4 4)" current "lz4's state"
 	echo zstd >/sys/module/mzswap/parameters/compressor
 	check_eq "$(</sys/module/mzswap/parameters/compressor)" zstd "compressor"
+	check_eq "$(comp_col lz4 4)" retired "lz4's state after the switch"
 	cg2=$(cg_create two)
 	cg_write "$cg2" memory.max 24M
 	hold "$cg2" 48M 4to1 16
+	cat "$MZ_DEBUGFS/compressors"
 	echo "stored $(mz_counter stored_pages) with lz4 then zstd"
 	check_ge "$(mz_counter stored_pages)" $((40 << 8)) "stored_pages"
+	# New stores use zstd; lz4's entries stay lz4's.
+	zstd=$(comp_col zstd 3)
+	lz4_after=$(comp_col lz4 3)
+	check_gt "$zstd" 2000 "zstd's entries"
+	check_eq "$(comp_col zstd 4)" current "zstd's state"
+	check_le "$lz4_after" "$lz4" "lz4's entries after the switch"
+	check_ge "$lz4_after" $((lz4 * 9 / 10)) "lz4's entries kept"
+	check_eq $((lz4_after + zstd)) \
+		$(($(mz_counter stored_pages) - $(mz_counter same_filled_pages))) \
+		"entries of both vs compressed stored_pages"
 	verify "$CG_BG_PID"
 	CG_BG_PID=$pid1
 	verify "$CG_BG_PID"
+	# Once its last entry is freed, lz4 is released; zstd stays.
+	swap_off /dev/mzswap0
+	wait_for 10 comp_gone lz4
+	cat "$MZ_DEBUGFS/compressors"
+	check_eq "$(comp_col zstd 3)" 0 "zstd's entries after swapoff"
+	check_eq "$(comp_col zstd 4)" current "zstd's state after swapoff"
 }
 
 case_unload_rules()

@@ -29,5 +29,7 @@
  * repairs it.
  */
 #define MZ_DEBUGFS_CORRUPT	"corrupt"
+/* One line per live compressor: index, name, entries using it, state. */
+#define MZ_DEBUGFS_COMPRESSORS	"compressors"
 
 #endif /* _MZSWAP_NAMES_H */
