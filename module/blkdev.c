@@ -81,60 +81,12 @@ static struct mem_cgroup *mz_page_memcg(struct page *page)
 }
 
 /*
- * Compress @src into @e. Returns 0, or the counter that says why the page
- * cannot be kept.
- */
-static int mz_store_compress(struct mz_entry *e, const void *src,
-			     struct mem_cgroup *memcg)
-{
-	unsigned int dlen, max = PAGE_SIZE * mz_max_compressed_percent / 100;
-	struct mz_comp_ctx *ctx;
-	struct mz_comp *comp;
-	unsigned long handle;
-	int reason = 0;
-
-	comp = mz_comp_get_current();
-	if (!comp)
-		return MZ_STAT_reject_compress_fail;
-
-	ctx = mz_comp_ctx_get(comp);
-	if (mz_comp_compress(ctx, src, &dlen)) {
-		reason = MZ_STAT_reject_compress_fail;
-		goto put_ctx;
-	}
-	if (dlen > max) {
-		reason = MZ_STAT_reject_compress_poor;
-		goto put_ctx;
-	}
-	/* No direct reclaim: we are most likely in reclaim already. */
-	handle = mz_pool_alloc(dlen, memcg,
-			       __GFP_KSWAPD_RECLAIM | __GFP_NOWARN);
-	if (!handle) {
-		reason = MZ_STAT_reject_alloc_fail;
-		goto put_ctx;
-	}
-	memcpy(mz_pool_map_write(handle), ctx->buf, dlen);
-	mz_pool_unmap(handle);
-	mz_comp_ctx_put(comp);
-
-	e->comp = mz_comp_entry_add(comp);
-	e->handle = handle;
-	e->length = dlen;
-	return 0;
-
-put_ctx:
-	mz_comp_ctx_put(comp);
-	mz_comp_put(comp);
-	return reason;
-}
-
-/*
  * Room for @len more bytes in @mzc's limit: over it, write back the
- * cgroup's own entries first (memory.zswap.max semantics, as mainline's
- * zswap_store(): the page is stored if writeback got going). The writes
- * are only submitted, never waited for in a swap write: until they land
- * the cgroup may exceed its limit by what it has in flight, at most
- * MZ_WB_MAX_INFLIGHT entries module-wide.
+ * cgroup's own entries first (memory.zswap.max semantics). The writes are
+ * only submitted, never waited for in a swap write, but submitting one
+ * frees its entry's compressed copy (writeback.c, rule 4), so the second
+ * look sees the room it made: the limit holds, unlike mainline's
+ * zswap_store(), which stores once writeback got going.
  */
 static bool mz_store_cgroup_room(struct mz_cgroup *mzc,
 				 struct mem_cgroup *memcg, unsigned int len)
@@ -143,8 +95,7 @@ static bool mz_store_cgroup_room(struct mz_cgroup *mzc,
 		return true;
 	if (!memcg || !mz_cgroup_writeback_enabled(mzc))
 		return false;
-	if (mz_shrink_memcg(memcg, MZ_WB_BATCH))
-		return true;
+	mz_shrink_memcg(memcg, MZ_WB_BATCH);
 	if (!mz_cgroup_over_limit(mzc, len))
 		return true;
 	mz_stat_inc(MZ_STAT_reject_reclaim_fail);
@@ -157,6 +108,7 @@ static bool mz_store_cgroup_room(struct mz_cgroup *mzc,
  */
 static int mz_store_cache(struct page *page, u32 slot)
 {
+	struct mz_payload payload;
 	struct mem_cgroup *memcg;
 	struct mz_cgroup *mzc;
 	struct mz_entry *e;
@@ -190,7 +142,12 @@ static int mz_store_cache(struct page *page, u32 slot)
 		reason = MZ_STAT_pool_limit_hit;
 		mz_shrink_kick();
 	} else {
-		reason = mz_store_compress(e, src, memcg);
+		reason = mz_payload_compress(src, memcg, &payload);
+		if (!reason) {
+			e->comp = payload.comp;
+			e->handle = payload.handle;
+			e->length = payload.length;
+		}
 	}
 	kunmap_local(src);
 	if (reason)

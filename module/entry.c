@@ -81,11 +81,78 @@ void mz_entry_put(struct mz_entry *e)
 {
 	if (!refcount_dec_and_test(&e->refs))
 		return;
-	if (!mz_entry_same_filled(e)) {
+	if (mz_entry_unpacked(e)) {
+		__free_page(mz_entry_page(e));
+		mz_stat_add(MZ_STAT_unpacked_pages, -1);
+	} else if (!mz_entry_same_filled(e)) {
 		mz_pool_free(e->handle, e->length);
 		mz_comp_entry_del(e->comp);
 	}
 	kmem_cache_free(mz_entry_cache, e);
+}
+
+/*********************************
+ * payloads
+ **********************************/
+
+/**
+ * mz_payload_compress - compress a page into a new payload
+ * @src: the page's data, mapped
+ * @memcg: the cgroup to charge (slab allocator), or NULL for the current
+ *	task's
+ * @p: filled in on success; holds a reference on the compressor (its
+ *	index) until mz_payload_free() or until it becomes an entry's
+ *
+ * Returns 0, or the counter that says why the page cannot be kept.
+ */
+int mz_payload_compress(const void *src, struct mem_cgroup *memcg,
+			struct mz_payload *p)
+{
+	unsigned int dlen, max = PAGE_SIZE * mz_max_compressed_percent / 100;
+	struct mz_comp_ctx *ctx;
+	struct mz_comp *comp;
+	unsigned long handle;
+	int reason = 0;
+
+	comp = mz_comp_get_current();
+	if (!comp)
+		return MZ_STAT_reject_compress_fail;
+
+	ctx = mz_comp_ctx_get(comp);
+	if (mz_comp_compress(ctx, src, &dlen)) {
+		reason = MZ_STAT_reject_compress_fail;
+		goto put_ctx;
+	}
+	if (dlen > max) {
+		reason = MZ_STAT_reject_compress_poor;
+		goto put_ctx;
+	}
+	/* No direct reclaim: we are most likely in reclaim already. */
+	handle = mz_pool_alloc(dlen, memcg,
+			       __GFP_KSWAPD_RECLAIM | __GFP_NOWARN);
+	if (!handle) {
+		reason = MZ_STAT_reject_alloc_fail;
+		goto put_ctx;
+	}
+	memcpy(mz_pool_map_write(handle), ctx->buf, dlen);
+	mz_pool_unmap(handle);
+	mz_comp_ctx_put(comp);
+
+	p->comp = mz_comp_entry_add(comp);
+	p->handle = handle;
+	p->length = dlen;
+	return 0;
+
+put_ctx:
+	mz_comp_ctx_put(comp);
+	mz_comp_put(comp);
+	return reason;
+}
+
+void mz_payload_free(const struct mz_payload *p)
+{
+	mz_pool_free(p->handle, p->length);
+	mz_comp_entry_del(p->comp);
 }
 
 /* Rule 2: @e was just erased from the tree by the caller. */

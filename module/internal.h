@@ -132,7 +132,9 @@ extern struct workqueue_struct *mz_wq;
  **********************************/
 #define MZ_COMP_NAME_LEN	32
 /* Compressors alive at once: an entry names its own by a u8 index. */
-#define MZ_COMP_MAX		U8_MAX
+#define MZ_COMP_MAX		(U8_MAX - 1)
+/* Not a compressor: the entry's data is a whole page (mz_entry_unpacked()). */
+#define MZ_COMP_PAGE		U8_MAX
 
 /* One CPU's compression context of one compressor. */
 struct mz_comp_ctx {
@@ -212,6 +214,15 @@ struct mz_cgroup;
  * the tree also removes it from the LRU and from its owner's records, under
  * the rules in entry.c; the last reference frees the payload and the entry.
  * The entry is the slot->cgroup record: @owner and @record below.
+ *
+ * Payload: the fill word of a same-filled page (@comp 0); a compressed
+ * copy in the pool (@comp a compressor index, @handle, @length); or, once
+ * a writeback has submitted its write, the write's uncompressed page
+ * (@comp MZ_COMP_PAGE, @handle the struct page, @length 0): the
+ * compressed copy is freed at submission, not when the write lands
+ * (writeback.c, rule 4). @comp, @handle and @length change only under the
+ * tree lock while nobody but the tree and the writeback holds a reference,
+ * and @length under the owner's lock too.
  */
 struct mz_entry {
 	struct list_head lru;		/* on mz_lru; list_lru lock */
@@ -226,13 +237,31 @@ struct mz_entry {
 	refcount_t refs;
 	u16 length;			/* compressed bytes; 0 when same-filled */
 	u8 referenced;			/* second chance on the LRU */
-	u8 comp;			/* mz_comp_of() index; 0 when same-filled */
+	u8 comp;			/* mz_comp_of() index, 0 or MZ_COMP_PAGE */
 };
 
 static inline bool mz_entry_same_filled(const struct mz_entry *e)
 {
 	return !e->comp;
 }
+
+/* The data is a page, its compressed copy freed (a writeback's). */
+static inline bool mz_entry_unpacked(const struct mz_entry *e)
+{
+	return e->comp == MZ_COMP_PAGE;
+}
+
+static inline struct page *mz_entry_page(const struct mz_entry *e)
+{
+	return (struct page *)e->handle;
+}
+
+/* A compressed copy of a page, before it belongs to an entry. */
+struct mz_payload {
+	unsigned long handle;
+	u16 length;
+	u8 comp;			/* mz_comp_of() index */
+};
 
 /* The compressor of a compressed entry the caller holds a reference on. */
 static inline struct mz_comp *mz_entry_comp(const struct mz_entry *e)
@@ -244,6 +273,9 @@ int mz_entry_cache_init(void);
 void mz_entry_cache_exit(void);
 struct mz_entry *mz_entry_alloc(struct mem_cgroup *memcg, gfp_t gfp);
 void mz_entry_put(struct mz_entry *e);
+int mz_payload_compress(const void *src, struct mem_cgroup *memcg,
+			struct mz_payload *p);
+void mz_payload_free(const struct mz_payload *p);
 
 /*********************************
  * the device (blkdev.c owns it)
@@ -363,6 +395,7 @@ struct mz_cgroup *mz_cgroup_of(struct mem_cgroup *memcg);
 void mz_cgroup_put(struct mz_cgroup *mzc);
 void mz_record_add(struct mz_entry *e, struct mz_cgroup *mzc);
 void mz_record_del(struct mz_entry *e);
+void mz_record_set_length(struct mz_entry *e, u16 length);
 bool mz_cgroup_over_limit(struct mz_cgroup *mzc, unsigned int more);
 bool mz_cgroup_writeback_enabled(struct mz_cgroup *mzc);
 bool mz_memcg_writeback_enabled(struct mem_cgroup *memcg);
@@ -397,8 +430,13 @@ int mz_backing_rw(struct page *page, u32 slot, bool write, struct bio *parent,
 		  mz_bio_done_t done);
 /* Entries a writer isolates and submits at a time. */
 #define MZ_WB_BATCH	16
-/* Writeback pages in flight at most, module-wide (writeback.c, rule 1). */
-#define MZ_WB_MAX_INFLIGHT	128
+/*
+ * Writeback pages in flight at most, module-wide (writeback.c, rule 1):
+ * 4 MiB of pages charged to nobody. Reclaim never waits for a write, so
+ * this is as much as one reclaim can free before the writes land; with
+ * 128, a lowered memory.max ran out of reclaim passes (tests/36).
+ */
+#define MZ_WB_MAX_INFLIGHT	1024
 
 /* A writer that may wait for its writebacks (the worker, debugfs). */
 struct mz_wb_wait {

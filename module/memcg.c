@@ -380,6 +380,36 @@ void mz_record_del(struct mz_entry *e)
 	spin_unlock(&mzc->lock);
 }
 
+/**
+ * mz_record_set_length - @e's payload changed size: now @length bytes
+ * @e: a recorded entry; the caller holds the tree lock and @e is in the
+ *	tree, so @e stays recorded (an eraser removes the record after it)
+ * @length: the new compressed size, 0 for none (struct mz_entry, "Payload")
+ *
+ * @e->length and its owner's compressed_bytes change together under the
+ * owner's lock, rechecked as in mz_record_del(), so every sum over the
+ * records (check, reparenting) agrees with the counter.
+ */
+void mz_record_set_length(struct mz_entry *e, u16 length)
+{
+	struct mz_cgroup *mzc;
+
+	rcu_read_lock();
+	for (;;) {
+		mzc = READ_ONCE(e->owner);
+		spin_lock(&mzc->lock);
+		if (READ_ONCE(e->owner) == mzc)
+			break;
+		spin_unlock(&mzc->lock);
+	}
+	rcu_read_unlock();
+
+	mzc->compressed_bytes += length;
+	mzc->compressed_bytes -= e->length;
+	e->length = length;
+	spin_unlock(&mzc->lock);
+}
+
 /*********************************
  * limits and switches
  **********************************/

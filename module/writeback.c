@@ -12,19 +12,27 @@
  * returns, the completion finishes the job in process context.
  *
  *  1. Reserve room in flight (mz_wb_inflight below MZ_WB_MAX_INFLIGHT):
- *     reclaim skips when there is none, the worker waits for it.
+ *     reclaim skips when there is none, the worker waits for it and
+ *     leaves the last MZ_WB_RECLAIM_ROOM to reclaim.
  *  2. Take the slot bit lock (trylock: nobody waits for it here).
  *  3. Find the entry in the tree by pointer, take a reference.
- *  4. Decompress it into a page and submit its write (mz_writeback_submit()
- *     returns here). The reference and the bit lock stay held across the
- *     write: they belong to the struct mz_wb_io in flight.
+ *  4. Decompress it into a page. If nobody else holds the entry, free its
+ *     compressed copy and let the entry hold the page instead
+ *     (mz_entry_unpack()): the owner's charge and compressed_bytes drop
+ *     now, so reclaim that watches them (a lowered memory.max, a charge
+ *     at the limit, a store at the cgroup's compressed limit) sees the
+ *     progress it made. Submit the write (mz_writeback_submit() returns
+ *     here). The reference and the bit lock stay held across the write:
+ *     they belong to the struct mz_wb_io in flight.
  *  5. The write ends (mz_wb_end_io(), possibly in hard IRQ, where neither
  *     the tree's xa_lock nor the list_lru lock may be taken): the io goes
  *     on mz_wb_done and mz_wb_done_work is queued.
  *  6. In process context (mz_wb_done_workfn()): on success erase the entry
  *     only if it is still the slot's entry, counting it written back only
- *     then; on failure put it back on the LRU if it is still there. Drop
- *     the reference, then the bit lock, then the room in flight.
+ *     then; on failure compress its page into the pool again if it holds
+ *     one (mz_entry_repack()) and put it back on the LRU if it is still
+ *     there. Drop the reference, then the bit lock, then the room in
+ *     flight.
  *  7. A writer inside a ->submit_bio (current->bio_list set: the store
  *     path's cgroup-limit writeback under synchronous_io=N) never submits
  *     at step 4 itself. A bio submitted there is only issued after that
@@ -45,7 +53,10 @@
  *
  * Against each concurrent operation on the slot:
  *  - a load between 3 and 6 finds the entry in the tree and decompresses
- *    it from memory (our reference keeps the payload alive);
+ *    it, or copies its page, from memory (our reference keeps either
+ *    alive); a load that holds the entry at 4 keeps its compressed copy
+ *    (4 and 6 change the payload only while the tree's reference and ours
+ *    are the only ones, under the tree lock, where a load takes its own);
  *  - an invalidation between 3 and 6 erases and unlinks the entry; 6
  *    finds another or none and leaves the tree alone, counting nothing;
  *    the stale data written to the backing device belongs to a freed slot;
@@ -162,20 +173,40 @@ static void mz_io_put(void)
 }
 
 /*
+ * Room in flight that writers who may wait (the worker, debugfs requests)
+ * leave to reclaim, which may not: without it a busy background writer
+ * keeps the cap full and every cgroup's own reclaim finds no room.
+ */
+#define MZ_WB_RECLAIM_ROOM	(MZ_WB_MAX_INFLIGHT / 4)
+
+static bool mz_wb_tryreserve(s64 max)
+{
+	s64 old = atomic64_read(mz_wb_inflight);
+
+	do {
+		if (old >= max)
+			return false;
+	} while (!atomic64_try_cmpxchg(mz_wb_inflight, &old, old + 1));
+	return true;
+}
+
+/*
  * Rule 1: reserve room for one writeback page. Reclaim (!@may_wait) gets
- * false at the cap; the worker sleeps until there is room. Its own
- * earlier writes are submitted or in its plug, which schedule() flushes,
- * so the room it waits for is made by writes that are on their way.
+ * false at the cap; the worker sleeps until there is room below the
+ * reclaim room. Its own earlier writes are submitted or in its plug,
+ * which schedule() flushes, so the room it waits for is made by writes
+ * that are on their way.
  */
 static bool mz_wb_reserve(bool may_wait)
 {
+	const s64 max = MZ_WB_MAX_INFLIGHT - MZ_WB_RECLAIM_ROOM;
+
+	if (!may_wait)
+		return mz_wb_tryreserve(MZ_WB_MAX_INFLIGHT);
 	for (;;) {
-		if (atomic64_add_unless(mz_wb_inflight, 1, MZ_WB_MAX_INFLIGHT))
+		if (mz_wb_tryreserve(max))
 			return true;
-		if (!may_wait)
-			return false;
-		wait_event(mz_io_wait,
-			   atomic64_read(mz_wb_inflight) < MZ_WB_MAX_INFLIGHT);
+		wait_event(mz_io_wait, atomic64_read(mz_wb_inflight) < max);
 	}
 }
 
@@ -424,9 +455,14 @@ int mz_backing_rw(struct page *page, u32 slot, bool write, struct bio *parent,
  **********************************/
 static int mz_entry_decompress(struct mz_entry *e, struct page *page)
 {
-	void *dst = kmap_local_page(page);
+	void *dst;
 	int err = 0;
 
+	if (mz_entry_unpacked(e)) {
+		copy_highpage(page, mz_entry_page(e));
+		return 0;
+	}
+	dst = kmap_local_page(page);
 	if (mz_entry_same_filled(e)) {
 		memset_l(dst, e->handle, PAGE_SIZE / sizeof(unsigned long));
 	} else {
@@ -478,15 +514,90 @@ static s64 mz_entry_erase_written(struct mz_entry *e)
 }
 
 /*
+ * Step 4, once @page holds @e's data: if nobody but the tree and this
+ * writeback holds @e, free its compressed copy now and let @e hold @page
+ * instead, until the write lands (rule 6 erases @e) or fails (rule 6
+ * compresses it again). A load takes its reference under the tree lock,
+ * so none can start using the old payload after the check. Returns true
+ * if @e took @page; the caller's reference on @e then keeps it alive.
+ */
+static bool mz_entry_unpack(struct mz_entry *e, struct page *page)
+{
+	struct mz_payload old;
+
+	/* A fill word costs nothing; a page already is one. */
+	if (mz_entry_same_filled(e) || mz_entry_unpacked(e))
+		return false;
+	xa_lock(&mz_dev.tree);
+	if (xa_load(&mz_dev.tree, e->slot) != e ||
+	    refcount_read(&e->refs) != 2) {
+		xa_unlock(&mz_dev.tree);
+		return false;
+	}
+	old.handle = e->handle;
+	old.length = e->length;
+	old.comp = e->comp;
+	mz_record_set_length(e, 0);
+	e->handle = (unsigned long)page;
+	WRITE_ONCE(e->comp, MZ_COMP_PAGE);
+	xa_unlock(&mz_dev.tree);
+
+	mz_payload_free(&old);
+	mz_stat_inc(MZ_STAT_unpacked_pages);
+	return true;
+}
+
+/*
+ * Step 6 on failure, before @e goes back on the LRU: compress the page it
+ * holds into the pool again (charged to @memcg), so that a failing disk
+ * does not leave whole pages where compressed ones were. If that fails,
+ * or a load holds @e meanwhile, @e keeps its page, still counted in
+ * unpacked_pages, for a later writeback or store to deal with. The caller
+ * holds a reference on @e and the bit lock of its slot, which keeps every
+ * other writeback away from it.
+ */
+static void mz_entry_repack(struct mz_entry *e, struct mem_cgroup *memcg)
+{
+	struct page *page = mz_entry_page(e);
+	struct mz_payload p;
+	void *src;
+	int reason;
+
+	src = kmap_local_page(page);
+	reason = mz_payload_compress(src, memcg, &p);
+	kunmap_local(src);
+	if (reason)
+		return;
+
+	xa_lock(&mz_dev.tree);
+	if (xa_load(&mz_dev.tree, e->slot) != e ||
+	    refcount_read(&e->refs) != 2) {
+		xa_unlock(&mz_dev.tree);
+		mz_payload_free(&p);
+		return;
+	}
+	e->handle = p.handle;
+	WRITE_ONCE(e->comp, p.comp);
+	mz_record_set_length(e, p.length);
+	xa_unlock(&mz_dev.tree);
+
+	__free_page(page);
+	mz_stat_add(MZ_STAT_unpacked_pages, -1);
+	mz_stat_inc(MZ_STAT_writeback_repacked);
+}
+
+/*
  * One writeback page in flight, from step 4 to step 6. It owns a
- * reference on @e and the bit lock of @slot, and one unit of room in
- * flight.
+ * reference on @e and the bit lock of @slot, one unit of room in flight,
+ * and its page unless @e took it (@unpacked).
  */
 struct mz_wb_io {
 	struct llist_node node;		/* on mz_wb_done once the write ended */
 	struct mz_entry *e;
 	struct mz_wb_wait *wait;	/* the waiting writer's, or NULL */
+	struct mem_cgroup *memcg;	/* referenced: a repack's charge */
 	u32 slot;
+	bool unpacked;			/* @e holds the page (step 4) */
 	struct bio bio;			/* last: mz_bioset's front pad */
 };
 
@@ -504,9 +615,14 @@ static void mz_wb_finish(struct mz_wb_io *io)
 	int err;
 
 	err = blk_status_to_errno(io->bio.bi_status);
-	if (err) {
+	if (err)
 		mz_stat_inc(MZ_STAT_backing_io_errors);
+	else if (mz_backing_should_fail(true))
+		err = -EIO;	/* injected: as if the disk had failed it */
+	if (err) {
 		mz_stat_inc(MZ_STAT_writeback_fail);
+		if (mz_entry_unpacked(e))
+			mz_entry_repack(e, io->memcg);
 		mz_tree_lru_putback(e, io->slot);
 	} else {
 		owner_id = mz_entry_erase_written(e);
@@ -516,10 +632,14 @@ static void mz_wb_finish(struct mz_wb_io *io)
 		}
 	}
 	trace_mzswap_writeback(io->slot, owner_id, err);
+	/* The bio only points at the page: it may go with @e. */
+	if (!io->unpacked)
+		__free_page(page);
 	mz_entry_put(e);
 	mz_slot_unlock(io->slot);
+	if (io->memcg)
+		css_put(&io->memcg->css);
 	bio_put(&io->bio);
-	__free_page(page);
 	if (wait) {
 		if (!err)
 			atomic_long_inc(&wait->written);
@@ -590,6 +710,7 @@ static void mz_wb_defer(struct mz_wb_io *io)
  */
 static struct mz_wb_io *mz_wb_prepare(struct mz_lru_item *it,
 				      struct mz_wb_wait *wait,
+				      struct mem_cgroup *memcg,
 				      struct cgroup_subsys_state *css,
 				      int *err)
 {
@@ -636,8 +757,6 @@ static struct mz_wb_io *mz_wb_prepare(struct mz_lru_item *it,
 
 	/* 4: @e is pinned; the slot's other writers wait for the bit lock. */
 	*err = mz_entry_decompress(e, page);
-	if (!*err && mz_backing_should_fail(true))
-		*err = -EIO;
 	if (*err) {
 		mz_stat_inc(MZ_STAT_writeback_fail);
 		mz_tree_lru_putback(e, it->slot);
@@ -649,9 +768,13 @@ static struct mz_wb_io *mz_wb_prepare(struct mz_lru_item *it,
 	}
 	if (css)
 		bio_associate_blkg_from_css(bio, css);
+	io->unpacked = mz_entry_unpack(e, page);
 	io->e = e;
 	io->slot = it->slot;
 	io->wait = wait;
+	io->memcg = memcg;
+	if (memcg)
+		css_get(&memcg->css);
 	if (wait)
 		atomic_inc(&wait->pending);
 	bio->bi_end_io = mz_wb_end_io;
@@ -721,7 +844,7 @@ unsigned int mz_writeback_submit(struct mz_lru_item *it, unsigned int nr,
 
 	blk_start_plug(&plug);
 	for (i = 0; i < nr; i++) {
-		io = mz_wb_prepare(&it[i], wait, css, &ret);
+		io = mz_wb_prepare(&it[i], wait, memcg, css, &ret);
 		if (io) {
 			if (current->bio_list)
 				mz_wb_defer(io);	/* rule 7 */
