@@ -9,7 +9,7 @@
  *     tree, and its record is added before it enters the tree. Hence
  *     whoever erases it from the tree (under the same lock) finds it on
  *     both lists, or isolated from the LRU by a writeback that will not
- *     put it back (see mz_writeback_entry()).
+ *     put it back (writeback.c, rules 4 to 6).
  *  2. The one that erases an entry from the tree removes it from the LRU
  *     and from its owner's records, then drops the tree's reference.
  *  3. Nobody dereferences an entry found any other way (an LRU walk)

@@ -4,13 +4,16 @@
  *
  * Objects, their lifetimes and their locks. Read this before any .c file.
  *
- * Layers, lowest first (each .c calls only what is above it in this list):
+ * Layers, lowest first (each .c calls only what is above it in this list;
+ * the inline helpers below belong to no layer):
+ *   fault.c      fault injection points
+ *   trace.c      the tracepoints' definitions
  *   compress.c   per-CPU compression contexts, compressor switching
  *   pool.c       zsmalloc storage, pool size and limit
- *   entry.c      entry cache, slot tree, entry refcounts
  *   lru.c        the memcg- and NUMA-aware list_lru of entries
  *   memcg.c      per-cgroup state: records, counters, limits, reparenting
- *   writeback.c  backing-device I/O and writeback of one entry
+ *   entry.c      entry cache, payloads, slot tree, entry refcounts
+ *   writeback.c  backing-device I/O and writeback of entries
  *   shrinker.c   memcg shrinker, global round-robin shrink worker
  *   blkdev.c     /dev/mzswap0: store, load, invalidate
  *   debugfs.c    counters and knobs
