@@ -142,7 +142,9 @@ static int mz_store_cache(struct page *page, u32 slot)
 		reason = MZ_STAT_pool_limit_hit;
 		mz_shrink_kick();
 	} else {
-		reason = mz_payload_compress(src, memcg, &payload);
+		/* No direct reclaim: we are most likely in reclaim already. */
+		reason = mz_payload_compress(src, memcg, __GFP_KSWAPD_RECLAIM |
+					     __GFP_NOWARN, &payload);
 		if (!reason) {
 			e->comp = payload.comp;
 			e->handle = payload.handle;

@@ -100,12 +100,14 @@ void mz_entry_put(struct mz_entry *e)
  * @src: the page's data, mapped
  * @memcg: the cgroup to charge (slab allocator), or NULL for the current
  *	task's
+ * @gfp: flags for the payload; never direct reclaim (a store is most
+ *	likely in reclaim already, a repack in a completion worker)
  * @p: filled in on success; holds a reference on the compressor (its
  *	index) until mz_payload_free() or until it becomes an entry's
  *
  * Returns 0, or the counter that says why the page cannot be kept.
  */
-int mz_payload_compress(const void *src, struct mem_cgroup *memcg,
+int mz_payload_compress(const void *src, struct mem_cgroup *memcg, gfp_t gfp,
 			struct mz_payload *p)
 {
 	unsigned int dlen, max = PAGE_SIZE * mz_max_compressed_percent / 100;
@@ -127,9 +129,7 @@ int mz_payload_compress(const void *src, struct mem_cgroup *memcg,
 		reason = MZ_STAT_reject_compress_poor;
 		goto put_ctx;
 	}
-	/* No direct reclaim: we are most likely in reclaim already. */
-	handle = mz_pool_alloc(dlen, memcg,
-			       __GFP_KSWAPD_RECLAIM | __GFP_NOWARN);
+	handle = mz_pool_alloc(dlen, memcg, gfp);
 	if (!handle) {
 		reason = MZ_STAT_reject_alloc_fail;
 		goto put_ctx;

@@ -276,7 +276,7 @@ int mz_entry_cache_init(void);
 void mz_entry_cache_exit(void);
 struct mz_entry *mz_entry_alloc(struct mem_cgroup *memcg, gfp_t gfp);
 void mz_entry_put(struct mz_entry *e);
-int mz_payload_compress(const void *src, struct mem_cgroup *memcg,
+int mz_payload_compress(const void *src, struct mem_cgroup *memcg, gfp_t gfp,
 			struct mz_payload *p);
 void mz_payload_free(const struct mz_payload *p);
 

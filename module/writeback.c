@@ -549,12 +549,14 @@ static bool mz_entry_unpack(struct mz_entry *e, struct page *page)
 
 /*
  * Step 6 on failure, before @e goes back on the LRU: compress the page it
- * holds into the pool again (charged to @memcg), so that a failing disk
- * does not leave whole pages where compressed ones were. If that fails,
- * or a load holds @e meanwhile, @e keeps its page, still counted in
- * unpacked_pages, for a later writeback or store to deal with. The caller
- * holds a reference on @e and the bit lock of its slot, which keeps every
- * other writeback away from it.
+ * holds into the pool again, so that a failing disk does not leave whole
+ * pages, charged to nobody, where compressed ones were. The charge to
+ * @memcg may go over its limit (__GFP_HIGH): it only takes back what the
+ * release at step 4 gave up, and a cgroup at its limit is exactly where
+ * writeback runs. If that fails, or a load holds @e meanwhile, @e keeps
+ * its page, still counted in unpacked_pages; its next failed writeback
+ * tries again. The caller holds a reference on @e and the bit lock of its
+ * slot, which keeps every other writeback away from it.
  */
 static void mz_entry_repack(struct mz_entry *e, struct mem_cgroup *memcg)
 {
@@ -564,7 +566,8 @@ static void mz_entry_repack(struct mz_entry *e, struct mem_cgroup *memcg)
 	int reason;
 
 	src = kmap_local_page(page);
-	reason = mz_payload_compress(src, memcg, &p);
+	reason = mz_payload_compress(src, memcg, __GFP_KSWAPD_RECLAIM |
+				     __GFP_HIGH | __GFP_NOWARN, &p);
 	kunmap_local(src);
 	if (reason)
 		return;
