@@ -22,7 +22,8 @@
 # Setups: zswap (6.1, zsmalloc, over a virtio disk), zswap-cap (the same,
 # with memory.zswap.max at half the cgroup's memory.max: what an admin of
 # 6.1 must set to keep zswap from being OOM-killed), mzswap (over the same
-# kind of disk), mzswap-async (synchronous_io=N: swap cache and readahead),
+# kind of disk; synchronous_io=N, swap cache and readahead, the default),
+# mzswap-sync (synchronous_io=Y: ->rw_page, zram's model),
 # zram, disk (swap on the disk alone); lz4 everywhere.
 # Latencies are each setup's own entry points timed with bpftrace kprobes
 # (scripts/bpftrace/bench-*.bt). One "key value..." line per fact goes to
@@ -41,7 +42,7 @@ LIMIT=${MZ_BENCH_LIMIT:-16M}
 MULTI=${MZ_BENCH_MULTI:-4}
 MULTI_SIZE=${MZ_BENCH_MULTI_SIZE:-32M}
 MULTI_LIMIT=${MZ_BENCH_MULTI_LIMIT:-12M}
-SETUPS=${MZ_BENCH_SETUPS:-zswap zswap-cap mzswap mzswap-async zram disk}
+SETUPS=${MZ_BENCH_SETUPS:-zswap zswap-cap mzswap mzswap-sync zram disk}
 KINDS=${MZ_BENCH_KINDS:-2to1 4to1 incompressible}
 POOL_STEPS=${MZ_BENCH_POOL_STEPS:-1024 4096 16384 65536 262144}
 POOL_SAMPLE=${MZ_BENCH_POOL_SAMPLE:-1024}
@@ -114,8 +115,13 @@ setup_swap()
 		mkswap "$MZ_DISK_ZSWAPDISK" >/dev/null
 		swapon "$MZ_DISK_ZSWAPDISK"
 		SWAPDEV=$MZ_DISK_ZSWAPDISK ;;
-	mzswap|mzswap-async)
-		[ "$setup" = mzswap ] || set -- synchronous_io=N "$@"
+	mzswap|mzswap-sync)
+		# Each mode named, whatever the module's default.
+		if [ "$setup" = mzswap ]; then
+			set -- synchronous_io=N "$@"
+		else
+			set -- synchronous_io=Y "$@"
+		fi
 		mz_load backing_dev="$MZ_DISK_MZDISK" compressor=lz4 "$@"
 		mkswap /dev/mzswap0 >/dev/null
 		swapon /dev/mzswap0
@@ -409,7 +415,7 @@ pool_growth()
 		# Nothing but the pool limit may write entries back here. Through
 		# the swap cache with readahead, as zswap: the timed calls are
 		# the same in both modes, the read-backs cost fewer faults.
-		setup_swap mzswap-async shrinker_enabled=N max_pool_percent=50
+		setup_swap mzswap shrinker_enabled=N max_pool_percent=50
 	else
 		setup_swap "$setup"
 		echo 50 >/sys/module/zswap/parameters/max_pool_percent

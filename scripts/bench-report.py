@@ -105,7 +105,8 @@ def p50(setup, label, op):
     return pct(lat[setup, label, op], 50)
 
 
-setups = [s for s in ["zswap", "zswap-cap", "mzswap", "mzswap-async",
+setups = [s for s in ["zswap", "zswap-cap", "mzswap", "mzswap-sync",
+                      "mzswap-async",
                       "zram", "disk"]
           if any(k[0] == s for k in runs)]
 labels = []
@@ -163,7 +164,7 @@ for label in labels:
                   f"{fmt(pct(st, 50))}/{fmt(pct(st, 99))} | "
                   f"{fmt(pct(ld, 50))}/{fmt(pct(ld, 99))} | "
                   f"{wbtime(s, label)} |")
-    for mzs in ("mzswap", "mzswap-async"):
+    for mzs in ("mzswap", "mzswap-sync", "mzswap-async"):
         mz = runs.get((mzs, label))
         if not mz:
             continue
