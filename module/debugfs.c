@@ -4,7 +4,7 @@
  *
  *   <counter>          one read-only file per counter of stats.h
  *   writeback          write N: write back up to N entries now
- *   cgroups            the per-cgroup table (README: "Per-cgroup table")
+ *   cgroups            the per-cgroup table (docs/admin-guide.md, "Per-cgroup table")
  *   cgroup_max         write "<path> <bytes>|max": compressed limit
  *   cgroup_writeback   write "<path> 0|1": writeback switch
  *   reparent           write 1: run a reparenting sweep and pass now

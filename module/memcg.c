@@ -884,7 +884,7 @@ static void mz_cgroup_show_one(struct seq_file *m, const char *path,
 /*
  * The per-cgroup table: one line per cgroup that has state, live ones in
  * hierarchy order, then removed ones still waiting for their pass. The
- * format is in the README ("Per-cgroup table").
+ * format is in docs/admin-guide.md ("Per-cgroup table").
  */
 void mz_cgroups_show(struct seq_file *m)
 {

@@ -9,10 +9,11 @@
  *	reclaim in that cgroup finds it through the memcg-aware shrinker, as
  *	in mainline zswap. Charges follow the kernel's objcg reparenting.
  *	6.1 exports no way to charge zsmalloc memory (obj_cgroup_charge is
- *	internal), hence this allocator; the README has its density measured
- *	against zsmalloc. Caches are created SLAB_NOLEAKTRACE: compressed data
- *	is not worth scanning for pointers, and it keeps them from merging
- *	with kmalloc caches, so unload would report any payload leaked.
+ *	internal), hence this allocator; docs/benchmarks.md has its
+ *	density measured against zsmalloc. Caches are created
+ *	SLAB_NOLEAKTRACE: compressed data is not worth scanning for
+ *	pointers, and it keeps them from merging with kmalloc caches, so
+ *	unload would report any payload leaked.
  *
  * zsmalloc: zswap's and zram's allocator: densest, but charged to nobody.
  *	Per-cgroup compressed bytes are still accounted by the module and the

@@ -11,9 +11,12 @@
 /* debugfs: /sys/kernel/debug/<MZ_DEBUGFS_DIR>/ */
 #define MZ_DEBUGFS_DIR		"mzswap"
 
-/* Writing N writes back up to N cold entries now (global LRU order). */
+/*
+ * Writing N writes back up to N cold entries now, as the global worker
+ * does: cgroups visited round-robin, the coldest entry of each.
+ */
 #define MZ_DEBUGFS_WRITEBACK	"writeback"
-/* One line per cgroup: see README "Per-cgroup table". */
+/* One line per cgroup: docs/admin-guide.md, "Per-cgroup table". */
 #define MZ_DEBUGFS_CGROUPS	"cgroups"
 /* "<cgroup path> <bytes|max>": compressed-memory limit of one cgroup. */
 #define MZ_DEBUGFS_CG_MAX	"cgroup_max"

@@ -8,7 +8,8 @@
  * included once per use); module/internal.h builds the counter enum,
  * module/debugfs.c the file names. The tests parse the same lines
  * (tests/lib/mzswap.sh), so a test can only ask for a counter that exists;
- * the README explains each in a line. Keep one entry per line.
+ * docs/admin-guide.md ("Counters") explains each in a line. Keep one
+ * entry per line.
  *
  * The names shared with zswap 6.1 mean what they mean there.
  */
