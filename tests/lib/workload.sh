@@ -133,6 +133,10 @@ wait_dying_zero()
 		echo 3 >/proc/sys/vm/drop_caches
 		sleep 0.1
 	done
+	# What could pin them: swap still on, memory charged below the root.
+	echo "swaps: $(tail -n +2 /proc/swaps | tr -s ' ' | tr '\n' ';')"
+	echo "cgroup.stat: $(tr '\n' ' ' <"$CG_MOUNT/cgroup.stat")"
+	echo "children: $(find "$CG_MOUNT" -mindepth 1 -maxdepth 2 -type d | tr '\n' ' ')"
 	fail "nr_dying_descendants still $(dying) after 30s"
 }
 
