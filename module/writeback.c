@@ -33,16 +33,22 @@
  *     one (mz_entry_repack()) and put it back on the LRU if it is still
  *     there. Drop the reference, then the bit lock, then the room in
  *     flight.
- *  7. A writer inside a ->submit_bio (current->bio_list set: the store
- *     path's cgroup-limit writeback under synchronous_io=N) never submits
- *     at step 4 itself. A bio submitted there is only issued after that
+ *  7. A writer that may not wait (reclaim: the shrinker's scan, the
+ *     store path's cgroup-limit writeback) never submits at step 4
+ *     itself: submit_bio() sleeps for a request when the disk's queue is
+ *     full, and up to MZ_WB_MAX_INFLIGHT writes are more than a queue's
+ *     depth; the shrinker would sleep for the disk under shrinker_rwsem
+ *     (33-writeback: a mkdir took 19 s). Inside a ->submit_bio
+ *     (current->bio_list set: the store path under synchronous_io=N) it
+ *     would even deadlock. A bio submitted there is only issued after that
  *     ->submit_bio returns, and until its write ends its bit lock is held:
  *     a later page of the same bio for one of those slots, passed through
  *     to the backing device, would wait for that bit lock (mz_slot_lock())
  *     forever. Such a writer prepares its writes as usual (steps 1 to 4 up
  *     to the submission) and hands the bios to mz_wb_submit_work on
  *     mz_wb_wq (mz_wb_defer()), which submits them from a worker, where
- *     they are issued at once and complete whatever the store does. They
+ *     they may wait for the queue and complete whatever the store does.
+ *     Their compressed copies were freed at step 4 all the same. They
  *     are in flight from step 1 on (writeback_inflight), so everything
  *     that waits for writeback I/O waits for them too.
  *
@@ -605,7 +611,7 @@ struct mz_wb_io {
 };
 
 static LLIST_HEAD(mz_wb_done);
-/* Prepared under a ->submit_bio, waiting for mz_wb_submit_work (rule 7). */
+/* Prepared by reclaim, waiting for mz_wb_submit_work (rule 7). */
 static LLIST_HEAD(mz_wb_deferred);
 
 /* Step 6, for one write that ended. */
@@ -679,9 +685,10 @@ static void mz_wb_end_io(struct bio *bio)
 }
 
 /*
- * Rule 7: submit the writes prepared under a ->submit_bio, oldest first,
- * from a worker. A write may end (and reuse @node on mz_wb_done) as soon
- * as it is submitted: the next one is read before.
+ * Rule 7: submit the writes prepared by reclaim, oldest first, from a
+ * worker, which may sleep for the disk's queue. A write may end (and
+ * reuse @node on mz_wb_done) as soon as it is submitted: the next one is
+ * read before.
  */
 static void mz_wb_submit_workfn(struct work_struct *work)
 {
@@ -691,8 +698,10 @@ static void mz_wb_submit_workfn(struct work_struct *work)
 
 	blk_start_plug(&plug);
 	list = llist_reverse_order(list);
-	llist_for_each_entry_safe(io, next, list, node)
+	llist_for_each_entry_safe(io, next, list, node) {
 		submit_bio(&io->bio);
+		cond_resched();
+	}
 	blk_finish_plug(&plug);
 }
 
@@ -849,7 +858,7 @@ unsigned int mz_writeback_submit(struct mz_lru_item *it, unsigned int nr,
 	for (i = 0; i < nr; i++) {
 		io = mz_wb_prepare(&it[i], wait, memcg, css, &ret);
 		if (io) {
-			if (current->bio_list)
+			if (!wait || current->bio_list)
 				mz_wb_defer(io);	/* rule 7 */
 			else
 				submit_bio(&io->bio);
