@@ -61,6 +61,15 @@ case_mkdir_prompt()
 	cg_kill_all "$cg"
 	check_gt "$wb1" "$wb0" "written_back_pages while the cgroups were made"
 	check_le "$max" 5000 "slowest mkdir (ms)"
+	# Reclaim's writes, submitted by the worker, all land (up to 1024
+	# at 50 a second), and the next case starts with none in flight.
+	wait_for 120 no_writes_in_flight
+	check_eq "$(mz_counter writeback_inflight)" 0 "writes in flight at the end"
+}
+
+no_writes_in_flight()
+{
+	[ "$(mz_counter writeback_inflight)" = 0 ]
 }
 
 # Writes in flight (a debugfs request) while the owner cgroup goes, then
