@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""bench-report.py RAW PREFIX: turn bench-guest.sh's lines into PREFIX.md
+"""bench-report.py RAW PREFIX [BASELINE]: turn bench-guest.sh's lines into PREFIX.md
 (markdown tables, ratios against in-kernel zswap and the disk) and
 PREFIX.png (gnuplot: wall time per setup and workload; store and load p50
 against pool size; worker step and shrinker call against cgroups; the
@@ -17,6 +17,14 @@ RAW holds one fact per line:
   section NAME seconds N                         where the time went
   note TEXT...                                   something the reader must know
   steps SETUP LABEL NAME_ms N...                 a run's time outside its workload
+  calibration host_lz4_mbs N guest_lz4_mbs N ... the calibrated disk's rates
+  skip SETUP LABEL TEXT...                       a run that could not be made
+  hits SETUP LABEL loads N written_back N        one cgroup's cache hits
+  mkdir SETUP SPEED read_iops N ...              a mkdir latency run
+
+A LABEL ending in @nvme is a run over the calibrated disks. BASELINE, an
+older RAW, gives the synchronous_io=N figures the unthrottled runs are
+held to (its setup mzswap-async, or mzswap if it has none).
 """
 import subprocess
 import sys
@@ -25,6 +33,7 @@ from collections import defaultdict
 raw, prefix = sys.argv[1], sys.argv[2]
 runs, head, meta, pools, cgsteps = {}, {}, {}, [], []
 prog, sections, notes = {}, [], []
+cal, skips, hits, mkdirs = {}, {}, defaultdict(list), []
 steps = defaultdict(lambda: [0, 0])
 lat = defaultdict(lambda: defaultdict(int))
 for line in open(raw):
@@ -56,6 +65,15 @@ for line in open(raw):
             step[1] += 1
     elif w[0] == "note":
         notes.append(" ".join(w[1:]))
+    elif w[0] == "calibration":
+        cal = dict(zip(w[1::2], w[2::2]))
+    elif w[0] == "skip":
+        skips[w[1], w[2]] = " ".join(w[3:])
+    elif w[0] == "hits":
+        hits[w[1], w[2]].append((int(w[4]), int(w[6])))
+    elif w[0] == "mkdir":
+        mkdirs.append((w[1], w[2], {k: int(v) for k, v in
+                                    zip(w[3::2], w[4::2])}))
     elif w[0] == "meta":
         meta[w[1]] = {k: int(v) for k, v in zip(w[2::2], w[3::2])}
 
@@ -107,7 +125,7 @@ def p50(setup, label, op):
 
 setups = [s for s in ["zswap", "zswap-cap", "mzswap", "mzswap-sync",
                       "mzswap-async",
-                      "zram", "disk"]
+                      "zram", "zram-eq", "disk"]
           if any(k[0] == s for k in runs)]
 labels = []
 for (_, label) in runs:
@@ -129,35 +147,47 @@ md = ["# mzswap benchmark", "",
       "pattern's write and re-read, or the program's run, without the "
       "bench reading the cache's state in between. Density is stored "
       "bytes over the memory the pool takes.", ""]
+def mib(r, key):
+    return f"{r[key] / 2**20:.1f}" if key in r else "—"
+
+
 for label in labels:
-    if label == "multi":
+    base, _, cpass = label.partition("@")
+    over = (" — over the calibrated disk (NVMe SSD, below)" if cpass else
+            " — over the unthrottled disk")
+    if base == "multi":
         md += [f"## {head.get('multi', '?')} cgroups at once, "
                f"{head.get('multi_size', '?')} each in memory.max="
-               f"{head.get('multi_limit', '?')}, 2:1", ""]
-    elif label == "sort":
+               f"{head.get('multi_limit', '?')}, 2:1{over}", ""]
+    elif base == "sort":
         md += [f"## a real program: GNU sort, {prog.get('lines', '?')} "
                f"lines ({int(prog.get('bytes', 0)) / 2**20:.1f} MiB of "
                "text) in one buffer, memory.max="
-               f"{prog.get('limit', '?')}", "",
+               f"{prog.get('limit', '?')}{over}", "",
                "Output checked against the same sort without a limit. "
                "Stored pages and pool: the peak, sampled every second.",
                ""]
     else:
         md += [f"## one cgroup, {head.get('size', '?')} in memory.max="
-               f"{head.get('limit', '?')}, {label}", ""]
-    md += ["| setup | outcome | wall s | major faults | pswpin | pswpout | "
+               f"{head.get('limit', '?')}, {base}{over}", ""]
+    md += ["| setup | outcome | wall s | memory.max MiB | peak memory MiB | "
+           "major faults | pswpin | pswpout | "
            "stored pages (held) | pool MiB | density | written back | "
            "store p50/p99 us | load p50/p99 us | in writeback s |",
-           "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+           "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for s in setups:
         r = runs.get((s, label))
         if not r:
+            if (s, label) in skips:
+                md.append(f"| {s} | not run: {skips[s, label]} |" +
+                          " |" * 13)
             continue
         out = outcome(r)
         st, ld = lat[s, label, "store"], lat[s, label, "load"]
         dens = (f"{r['stored_pages'] * 4096 / r['pool_bytes']:.2f}"
                 if r["stored_pages"] and r["pool_bytes"] else "—")
         md.append(f"| {s} | {out} | {r['wall_ms'] / 1000:.1f} | "
+                  f"{mib(r, 'limit_bytes')} | {mib(r, 'peak_bytes')} | "
                   f"{r['pgmajfault']} | {r['pswpin']} | {r['pswpout']} | "
                   f"{r['stored_pages']} | {r['pool_bytes'] / 2**20:.1f} | "
                   f"{dens} | {r['written_back']} | "
@@ -185,11 +215,184 @@ for label in labels:
                          f", load p50 "
                          f"{ratio(p50(mzs, label, 'load'), p50(ref, label, 'load'))}"
                          f", wall {wall}")
-        dk = runs.get(("disk", label))
-        if dk:
-            parts.append(f"{mzs}/disk wall "
-                         f"{ratio(mz['wall_ms'], dk['wall_ms'])}")
+        for ref in ("disk", "zram", "zram-eq"):
+            rr = runs.get((ref, label))
+            if not rr:
+                continue
+            if rr["oom_kill"] or rr["rc"]:
+                parts.append(f"{mzs}/{ref} wall — ({ref} {outcome(rr)})")
+            else:
+                parts.append(f"{mzs}/{ref} wall "
+                             f"{ratio(mz['wall_ms'], rr['wall_ms'])}")
         md += ["", "Ratios: " + "; ".join(parts) + "."]
+    md.append("")
+
+
+def load_runs(path):
+    """The run facts of another RAW file."""
+    out = {}
+    for line in open(path):
+        w = line.split()
+        if w and w[0] == "run":
+            out[w[1], w[2]] = {k: int(v) for k, v in zip(w[3::2], w[4::2])}
+    return out
+
+
+def wall_of(rs, s, label):
+    """(wall ms or None, why not a plain wall time or None)."""
+    r = rs.get((s, label))
+    if not r:
+        return None, skips.get((s, label)) and "cannot run" or "not run"
+    if r["oom_kill"]:
+        return None, "OOM-killed"
+    if stopped(r):
+        return r["wall_ms"], f"stopped at {r['timeout_s']} s"
+    if r["rc"]:
+        return None, f"rc {r['rc']}"
+    return r["wall_ms"], None
+
+
+def nodisk(s, label):
+    """zram's runs serve the calibrated pass too: zram uses no disk."""
+    base = label.partition("@")[0]
+    if s.startswith("zram") and (s, label) not in runs and \
+            (s, label) not in skips:
+        return base
+    return label
+
+
+def target(label, ref, bound):
+    """One row of the targets table: mzswap's wall over REF's <= BOUND."""
+    mz, why = wall_of(runs, "mzswap", label)
+    if mz is None or why:
+        return f"| {label} | mzswap/{ref} | <= {bound} | — | NOT MET: mzswap {why} |"
+    rl = nodisk(ref, label)
+    w, why = wall_of(runs, ref, rl)
+    label = label if rl == label else f"{label} ({ref}: {rl})"
+    if w is None:
+        if why == "cannot run":
+            return (f"| {label} | mzswap/{ref} | <= {bound} | — | met: {ref} "
+                    f"cannot run ({skips[ref, rl]}) |")
+        return (f"| {label} | mzswap/{ref} | <= {bound} | — | "
+                f"{'met' if why == 'OOM-killed' else '—'}: {ref} {why} |")
+    r = mz / w
+    if why:
+        return (f"| {label} | mzswap/{ref} | <= {bound} | < {r:.2f} | "
+                f"{'met' if r <= bound else 'NOT MET'} ({ref} {why}) |")
+    return (f"| {label} | mzswap/{ref} | <= {bound} | {r:.2f} | "
+            f"{'met' if r <= bound else 'NOT MET'} |")
+
+
+if cal:
+    md += ["## The calibrated disk", "",
+           f"In this boot the guest compressed at {cal['guest_lz4_mbs']} MB/s "
+           f"and the host, natively, at {cal['host_lz4_mbs']} MB/s (`lz4 -b1 "
+           "-B4096`, 4 KiB blocks of the 2:1 pattern): the emulated CPU is "
+           f"{cal['slowdown']} times slower. The SSD: "
+           f"{cal['nvme_read_iops']} reads and {cal['nvme_write_iops']} "
+           "writes a second (4 KiB random, queue depth 1; docs/benchmarks.md "
+           "names the drive and the source). Divided by the slowdown, the "
+           f"@nvme runs' backing disks take at most {cal['read_iops']} reads "
+           f"and {cal['write_iops']} writes a second (QEMU "
+           "`block_set_io_throttle`, in requests and in bytes: a merged "
+           "request costs its pages).", ""]
+nlabels = [l for l in labels if l.endswith("@nvme")]
+if nlabels:
+    wl = [s for s in setups if s != "zswap"]
+    md += ["## Unthrottled and calibrated side by side", "",
+           "Wall seconds, unthrottled / calibrated (zram uses no disk: "
+           "its one run stands in both).", "",
+           "| workload | " + " | ".join(wl) + " |",
+           "|---|" + "---|" * len(wl)]
+    for nl in nlabels:
+        base = nl.partition("@")[0]
+        cells = []
+        for s in wl:
+            v = []
+            for l in (base, nl):
+                w, why = wall_of(runs, s, nodisk(s, l))
+                if w is None:
+                    v.append(why)
+                else:
+                    v.append(("> " if why else "") + f"{w / 1000:.1f}")
+            cells.append(" / ".join(v))
+        md.append(f"| {base} | " + " | ".join(cells) + " |")
+    md += ["", "## Targets", "",
+           "Calibrated disk, every workload: mzswap <= 1.0x zswap-cap, "
+           "<= 1.0x disk, <= 1.25x zram, <= 1.0x zram-eq; the real program "
+           "<= 1.0x zram.", "",
+           "| workload | ratio | target | measured | verdict |",
+           "|---|---|---|---|---|"]
+    for nl in nlabels:
+        for ref, bound in (("zswap-cap", 1.0), ("disk", 1.0),
+                           ("zram", 1.0 if nl.startswith("sort") else 1.25),
+                           ("zram-eq", 1.0)):
+            md.append(target(nl, ref, bound))
+    md.append("")
+    if len(sys.argv) > 3:
+        old = load_runs(sys.argv[3])
+        oldmz = "mzswap-async" if any(k[0] == "mzswap-async" for k in old) \
+            else "mzswap"
+        md += ["Unthrottled disk: no workload worse than the "
+               f"synchronous_io=N figures of `{sys.argv[3].split('/')[-1]}` "
+               f"({oldmz} there), as ratios to zswap-cap and the disk of "
+               "each boot.", "",
+               "| workload | ratio | then | now | verdict |",
+               "|---|---|---|---|---|"]
+        for nl in nlabels:
+            base = nl.partition("@")[0]
+            for ref in ("zswap-cap", "disk"):
+                a, _ = wall_of(old, oldmz, base)
+                b, bw = wall_of(old, ref, base)
+                c, _ = wall_of(runs, "mzswap", base)
+                d, dw = wall_of(runs, ref, base)
+                if None in (a, b, c, d) or bw or dw:
+                    md.append(f"| {base} | mzswap/{ref} | — | — | — (a "
+                              "run stopped, failed or is missing) |")
+                    continue
+                then, now = a / b, c / d
+                verdict = ("met" if now <= then else
+                           "within 10% (noise)" if now <= then * 1.1 else
+                           "NOT MET")
+                md.append(f"| {base} | mzswap/{ref} | {then:.2f} | "
+                          f"{now:.2f} | {verdict} |")
+        md.append("")
+if hits:
+    md += ["## mzswap's hits per cgroup", "",
+           "Of the pages that left the cache in a run, the share read back "
+           "from it (`loads`) rather than written to the disk first "
+           "(`written_back`): the per-cgroup table at the end of the run. "
+           "A cgroup near 0 pays compression for nothing.", "",
+           "| workload | cgroups | loads | written back | hit ratio |",
+           "|---|---|---|---|---|"]
+    for (s, label), v in hits.items():
+        lo = sum(x for x, _ in v)
+        wb = sum(y for _, y in v)
+        hr = f"{lo / (lo + wb):.2f}" if lo + wb else "—"
+        per = ", ".join(f"{x / (x + y):.2f}" for x, y in v if x + y)
+        md.append(f"| {s} {label} | {len(v)} | {lo} | {wb} | {hr}"
+                  f"{f' ({per})' if len(v) > 1 else ''} |")
+    md.append("")
+if mkdirs:
+    md += ["## mkdir of a memory cgroup while another cgroup writes back",
+           "", "A cgroup writes a 2:1 pattern far beyond its memory.max "
+           "(`MZ_BENCH_MKDIR_SIZE` in `MZ_BENCH_MKDIR_LIMIT`) over the "
+           "throttled disk; meanwhile mkdirs of new memory cgroups, each "
+           "timed in the kernel (`cgroup_mkdir`, scripts/bpftrace/"
+           "bench-mkdir.bt). zram holds it all: no writeback.", "",
+           "| setup | disk reads/writes per s | mkdirs | p50 ms | max ms | "
+           "written back |", "|---|---|---|---|---|---|"]
+    for s, speed, f in mkdirs:
+        h = lat[s, f"mkdir{speed}", "mkdir"]
+        n = sum(h.values())
+        hi = max(h) if h else None
+        spd = ("unthrottled" if speed == "0" else
+               f"{f['read_iops']}/{f['write_iops']}" +
+               (" (calibrated)" if speed == "nvme" else ""))
+        md.append(f"| {s} | {spd} | {n} | "
+                  f"{fmt(pct(h, 50) and round(pct(h, 50) / 1000, 1))} | "
+                  f"{fmt(hi and round(hi / 1000, 1))} | "
+                  f"{f['written_back']} |")
     md.append("")
 
 if pools:

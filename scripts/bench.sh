@@ -5,6 +5,12 @@
 # in ONE VM boot ("make bench", after scripts/setup.sh). Writes
 # results/bench-<date>.md (a markdown table) and .png (gnuplot) and prints
 # the table. Times are under QEMU TCG: compare them only as ratios.
+#
+# The guest runs its workloads twice: over unthrottled disks (the host's
+# page cache), then over disks throttled so that a request costs what an
+# NVMe SSD's costs relative to the CPU. The host measures its own lz4 speed
+# here and passes it in (MZ_BENCH_HOST_LZ4_MBS); the guest measures its own
+# in the same boot and asks for the throttle through throttle_serve below.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
@@ -15,14 +21,70 @@ out=$repo/results
 mkdir -p "$out"
 stamp=$(date -u +%Y%m%d-%H%M)
 raw=$out/bench-$stamp.raw
+# vm.sh's -o directory: its monitor socket's path must stay short.
+vmdir=$repo/.cache/bench-vm
+# The backing disks in vm.sh's -d order: QEMU names them disk0, disk1...
+disks=(zswapdisk mzdisk diskonly)
+
+# lz4_mbs FILE: lz4's compression speed in MB/s over FILE cut into 4 KiB
+# blocks (lz4 -b, level 1: the kernel's LZ4_compress_default).
+lz4_mbs()
+{
+	lz4 -b1 -B4096 -i3 "$1" 2>&1 | tr '\r' '\n' |
+		sed -n 's/.*(\([0-9.]*\)),\s*\([0-9.]*\) MB\/s.*/\2/p' | tail -n 1
+}
+
+# throttle_serve: until killed, apply the guest's requests to throttle a
+# disk. The guest (bench-guest.sh's disk_throttle) writes "NAME IOPS_RD
+# IOPS_WR BPS_RD BPS_WR" (0: unlimited) to $vmdir/throttle.req; this sets
+# them with the monitor's block_set_io_throttle and writes its reply to
+# throttle.ack.
+throttle_serve()
+{
+	local name iops_rd iops_wr bps_rd bps_wr i id reply
+
+	while :; do
+		if [ -e "$vmdir/throttle.req" ]; then
+			read -r name iops_rd iops_wr bps_rd bps_wr <"$vmdir/throttle.req"
+			id=
+			for i in "${!disks[@]}"; do
+				[ "${disks[i]}" != "$name" ] || id=disk$i
+			done
+			if [ -z "$id" ]; then
+				reply="error: no disk '$name'"
+			else
+				reply=$(scripts/lib/hmp.py "$vmdir/.vm/monitor" \
+					"block_set_io_throttle $id 0 $bps_rd $bps_wr 0 $iops_rd $iops_wr" \
+					2>&1 | sed 1d) || reply="error: $reply"
+				[ -n "$reply" ] || reply=ok
+			fi
+			rm -f "$vmdir/throttle.req"
+			echo "$reply" >"$vmdir/throttle.ack.tmp"
+			mv "$vmdir/throttle.ack.tmp" "$vmdir/throttle.ack"
+		fi
+		sleep 0.2
+	done
+}
+
+mkdir -p "$vmdir"
+rm -f "$vmdir"/throttle.*
+tests/pattern --file "$vmdir/lz4.bin" --size 16M --kind 2to1 --quiet
+host_mbs=$(lz4_mbs "$vmdir/lz4.bin")
+rm -f "$vmdir/lz4.bin"
+throttle_serve &
+server=$!
+trap 'kill "$server" 2>/dev/null || true' EXIT
 t0=$(date +%s)
 rc=0
 scripts/vm.sh -m 3G -c 2 -d zswapdisk:2G -d mzdisk:2G -d diskonly:2G \
-	-t 2400 -e MZ_BENCH_OUT="$raw" -- bash "$repo/scripts/bench-guest.sh" ||
-	rc=$?
+	-o "$vmdir" -t 2400 -e MZ_BENCH_OUT="$raw" \
+	-e MZ_BENCH_HOST_LZ4_MBS="$host_mbs" \
+	-- bash "$repo/scripts/bench-guest.sh" || rc=$?
 echo "wall $(( $(date +%s) - t0 )) rc $rc machine $(nproc)cpu-$(( $(awk '/MemTotal/ {print $2}' /proc/meminfo) >> 20 ))GiB" >>"$raw"
 # Report what was measured even if a section failed, then fail.
-python3 "$repo/scripts/bench-report.py" "$raw" "$out/bench-$stamp"
+# The synchronous_io=N figures the unthrottled runs are held to.
+baseline=${MZ_BENCH_BASELINE:-$out/bench-20261203-2020.raw}
+python3 "$repo/scripts/bench-report.py" "$raw" "$out/bench-$stamp" "$baseline"
 ln -sfn "bench-$stamp.md" "$out/latest.md"
 ln -sfn "bench-$stamp.png" "$out/latest.png"
 cat "$out/bench-$stamp.md"
