@@ -51,6 +51,42 @@ case_counters()
 	check_eq "$missing" 0 "counters of stats.h missing from debugfs"
 }
 
+# Every probe point the bpftrace tools and the bench's scripts name exists
+# with mzswap loaded: a kprobe's function is in available_filter_functions
+# (a function that was renamed or inlined is not), a tracepoint in
+# events/. bpftrace itself is not run: compiling each script under TCG
+# takes seconds, and a script that cannot attach never prints READY (the
+# bench's bench-mzswap.bt named mz_writeback_batch for a day after it was
+# gone).
+case_probe_points()
+{
+	local tr=/sys/kernel/tracing bt kind name bad=0 n=0
+	local -A funcs=()
+
+	# bench-zram.bt's function is zram's.
+	modprobe zram num_devices=1 || fail "modprobe zram failed"
+	at_exit modprobe -r zram
+	while read -r name _; do
+		funcs[$name]=1
+	done <"$tr/available_filter_functions"
+	for bt in "$MZ_REPO"/scripts/bpftrace/*.bt; do
+		while IFS=: read -r kind name; do
+			n=$((n + 1))
+			case $kind in
+			kprobe|kretprobe)
+				[ -n "${funcs[$name]:-}" ] && continue ;;
+			tracepoint)
+				[ -d "$tr/events/${name/://}" ] && continue ;;
+			esac
+			echo "${bt##*/}: no $kind:$name"
+			bad=$((bad + 1))
+		done < <(grep -oE '^(kprobe|kretprobe):[A-Za-z0-9_]+|^tracepoint:[a-z0-9_]+:[a-z0-9_]+' "$bt")
+	done
+	echo "$n probe points checked"
+	[ "$n" -gt 20 ] || fail "only $n probe points found in scripts/bpftrace"
+	check_eq "$bad" 0 "probe points that do not exist"
+}
+
 case_unload()
 {
 	mz_unload
@@ -65,11 +101,12 @@ case_klog()
 }
 
 ktap_print_header
-ktap_set_plan 6
+ktap_set_plan 7
 ktap_case "mzswap.ko is built for $(uname -r)" case_built
 ktap_case "insmod mzswap.ko" case_load
 ktap_case "/sys/kernel/debug/mzswap/ exists" case_debugfs
 ktap_case "every counter of stats.h is in debugfs" case_counters
+ktap_case "every probe point of scripts/bpftrace exists" case_probe_points
 ktap_case "rmmod mzswap" case_unload
 ktap_case "kernel log clean from insmod to rmmod" case_klog
 ktap_finished
