@@ -20,8 +20,8 @@ set -euo pipefail
 
 # Debian's kernel, in a debug-kernel run too ("make check KERNEL=debug"
 # exports the debug kernel's KVER and KDIR, and KERNEL=debug reaches the
-# makes below through MAKEFLAGS): what is installed on a real machine.
-unset KVER KDIR MAKEFLAGS MFLAGS MAKELEVEL
+# makes below in the environment and MAKEFLAGS): what a real machine installs.
+unset KERNEL KVER KDIR MAKEFLAGS MFLAGS MAKELEVEL
 KVER=$("$MZ_REPO/scripts/kver.sh")
 SCRATCH=$(mktemp -d /tmp/mzswap-90-dkms.XXXXXX)
 at_exit rm -rf "$SCRATCH"
