@@ -288,7 +288,10 @@ if cal:
            f"In this boot the guest compressed at {cal['guest_lz4_mbs']} MB/s "
            f"and the host, natively, at {cal['host_lz4_mbs']} MB/s (`lz4 -b1 "
            "-B4096`, 4 KiB blocks of the 2:1 pattern): the emulated CPU is "
-           f"{cal['slowdown']} times slower. The SSD: "
+           f"{cal['slowdown']} times slower" +
+           (f" (decompression: {cal['host_lz4_dmbs']} and "
+            f"{cal['guest_lz4_dmbs']} MB/s)" if float(cal.get(
+                'guest_lz4_dmbs', 0)) else "") + ". The SSD: "
            f"{cal['nvme_read_iops']} reads and {cal['nvme_write_iops']} "
            "writes a second (4 KiB random, queue depth 1; docs/benchmarks.md "
            "names the drive and the source). Divided by the slowdown, the "

@@ -9,7 +9,7 @@
 # The guest runs its workloads twice: over unthrottled disks (the host's
 # page cache), then over disks throttled so that a request costs what an
 # NVMe SSD's costs relative to the CPU. The host measures its own lz4 speed
-# here and passes it in (MZ_BENCH_HOST_LZ4_MBS); the guest measures its own
+# here and passes it in (MZ_BENCH_HOST_LZ4_MBS, decompression DMBS); the guest measures its own
 # in the same boot and asks for the throttle through throttle_serve below.
 set -euo pipefail
 
@@ -26,12 +26,14 @@ vmdir=$repo/.cache/bench-vm
 # The backing disks in vm.sh's -d order: QEMU names them disk0, disk1...
 disks=(zswapdisk mzdisk diskonly)
 
-# lz4_mbs FILE: lz4's compression speed in MB/s over FILE cut into 4 KiB
-# blocks (lz4 -b, level 1: the kernel's LZ4_compress_default).
+# lz4_mbs FILE: lz4's compression and decompression speeds in MB/s over
+# FILE cut into 4 KiB blocks (lz4 -b, level 1: the kernel's
+# LZ4_compress_default), "COMP DECOMP".
 lz4_mbs()
 {
 	lz4 -b1 -B4096 -i3 "$1" 2>&1 | tr '\r' '\n' |
-		sed -n 's/.*(\([0-9.]*\)),\s*\([0-9.]*\) MB\/s.*/\2/p' | tail -n 1
+		sed -n 's/.*(\([0-9.]*\)),\s*\([0-9.]*\) MB\/s\s*,\s*\([0-9.]*\) MB\/s.*/\2 \3/p' |
+		tail -n 1
 }
 
 # throttle_serve: until killed, apply the guest's requests to throttle a
@@ -69,7 +71,7 @@ throttle_serve()
 mkdir -p "$vmdir"
 rm -f "$vmdir"/throttle.*
 tests/pattern --file "$vmdir/lz4.bin" --size 16M --kind 2to1 --quiet
-host_mbs=$(lz4_mbs "$vmdir/lz4.bin")
+read -r host_mbs host_dmbs < <(lz4_mbs "$vmdir/lz4.bin")
 rm -f "$vmdir/lz4.bin"
 throttle_serve &
 server=$!
@@ -78,7 +80,7 @@ t0=$(date +%s)
 rc=0
 scripts/vm.sh -m 3G -c 2 -d zswapdisk:2G -d mzdisk:2G -d diskonly:2G \
 	-o "$vmdir" -t 2400 -e MZ_BENCH_OUT="$raw" \
-	-e MZ_BENCH_HOST_LZ4_MBS="$host_mbs" \
+	-e MZ_BENCH_HOST_LZ4_MBS="$host_mbs" -e MZ_BENCH_HOST_LZ4_DMBS="$host_dmbs" \
 	-- bash "$repo/scripts/bench-guest.sh" || rc=$?
 echo "wall $(( $(date +%s) - t0 )) rc $rc machine $(nproc)cpu-$(( $(awk '/MemTotal/ {print $2}' /proc/meminfo) >> 20 ))GiB" >>"$raw"
 # Report what was measured even if a section failed, then fail.
