@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# scripts/bench-report.py judges issue 14's targets: fed canned facts of
+# make bench (scripts/bench-guest.sh's lines), its targets table must say
+# met or NOT MET as the numbers do, including the runs that did not end
+# normally (an OOM-kill, a stopped run, a zram-eq that cannot run, zram's
+# unthrottled runs standing in for the calibrated pass); its hit ratios
+# and mkdir latencies must be the facts'. Runs on the host in a second.
+#
+# vm: host timeout=60
+set -euo pipefail
+
+# shellcheck source=tests/lib/ktap.sh
+. "$(dirname "$0")/lib/ktap.sh"
+
+REPORT=$MZ_REPO/scripts/bench-report.py
+DIR=$(mktemp -d /tmp/mzswap-03-bench.XXXXXX)
+at_exit rm -rf "$DIR"
+
+# run SETUP LABEL WALL_MS [KEY VALUE...]: one "run" fact, ok unless KEYs say.
+run()
+{
+	local setup=$1 label=$2 wall=$3
+
+	shift 3
+	echo "run $setup $label rc ${RC:-0} oom_kill ${OOM:-0} wall_ms $wall pgmajfault 1 pswpin 1 pswpout 1 limit_bytes 16777216 peak_bytes 16777216 stored_pages 10 pool_bytes 8192 written_back 0 $*"
+}
+
+{
+	echo "kernel 6.1.0-57-amd64 cpus 2 mem_mb 2953 size 64M limit 16M multi 4 multi_size 32M multi_limit 12M pool_sample 1024"
+	echo "calibration host_lz4_mbs 2000.0 guest_lz4_mbs 80.0 host_lz4_dmbs 8000.0 guest_lz4_dmbs 320.0 slowdown 25.0 nvme_read_iops 20176 nvme_write_iops 252678 read_iops 807 write_iops 10107"
+	# Unthrottled: zram's runs also stand for the calibrated pass.
+	run zswap-cap 2to1 4000
+	run mzswap 2to1 5000
+	run zram 2to1 2000
+	echo "skip zram-eq 2to1 zram's pool 28552 KiB leaves under 2 MiB of memory.max 16M"
+	run disk 2to1 3000
+	run zram 4to1 2000
+	run zram-eq 4to1 30000
+	# Calibrated: mzswap 0.9x the disk, 1.2x zswap-cap, 10x zram.
+	run zswap-cap 2to1@nvme 15000
+	run mzswap 2to1@nvme 18000
+	run disk 2to1@nvme 20000
+	# mzswap OOM-killed: every target of the workload not met.
+	run zswap-cap 4to1@nvme 15000
+	OOM=1 RC=137 run mzswap 4to1@nvme 1000
+	run disk 4to1@nvme 20000
+	# zswap-cap stopped at its time limit: a bound, met if under it.
+	RC=124 run zswap-cap sort@nvme 60000 timeout_s 60
+	run mzswap sort@nvme 30000 timeout_s 60
+	run disk sort@nvme 20000 timeout_s 60
+	run zram sort 10000 timeout_s 60
+	echo "hits mzswap 2to1@nvme loads 25 written_back 75"
+	echo "hits mzswap 2to1@nvme loads 0 written_back 100"
+	echo "mkdir mzswap 400 read_iops 400 write_iops 400 written_back 3000 oom_kill 0"
+	echo "lat mzswap mkdir400 mkdir 500 5"
+	echo "lat mzswap mkdir400 mkdir 900 4"
+	echo "lat mzswap mkdir400 mkdir 250000 1"
+} >"$DIR/raw"
+
+# row WORKLOAD REF: the targets table's row of mzswap/REF on WORKLOAD.
+row()
+{
+	grep -F "| $1 | mzswap/$2 |" "$DIR/r.md" || true
+}
+
+# expect WORKLOAD REF TEXT...: that row holds TEXT (a fixed string).
+expect()
+{
+	local line
+
+	line=$(row "$1" "$2")
+	echo "$line"
+	[ -n "$line" ] || fail "no row for mzswap/$2 on $1"
+	shift 2
+	[[ $line == *"$*"* ]] || fail "the row does not say '$*'"
+}
+
+case_report_runs()
+{
+	python3 "$REPORT" "$DIR/raw" "$DIR/r" >"$DIR/out" 2>&1 ||
+		{ cat "$DIR/out"; fail "bench-report.py failed"; }
+	[ -s "$DIR/r.md" ] || fail "no report written"
+	grep -q "^## Targets" "$DIR/r.md" || fail "no targets table"
+}
+
+case_targets()
+{
+	expect "2to1@nvme" disk "| <= 1.0 | 0.90 | met |"
+	expect "2to1@nvme" zswap-cap "| 1.20 | NOT MET |"
+	# zram uses no disk: its unthrottled run, 2000 ms, is the reference.
+	expect "2to1@nvme (zram: 2to1)" zram "| <= 1.25 | 9.00 | NOT MET |"
+	expect "2to1@nvme (zram-eq: 2to1)" zram-eq "met: zram-eq cannot run"
+	expect "4to1@nvme" disk "NOT MET: mzswap OOM-killed"
+	expect "4to1@nvme" zswap-cap "NOT MET: mzswap OOM-killed"
+	# A stopped run's wall is a lower bound: "<", met under the bound.
+	expect "sort@nvme" zswap-cap "| < 0.50 | met (zswap-cap stopped at 60 s) |"
+	expect "sort@nvme" disk "| 1.50 | NOT MET |"
+	# The real program's bound against zram is 1.0, not 1.25.
+	expect "sort@nvme (zram: sort)" zram "| <= 1.0 | 3.00 | NOT MET |"
+}
+
+case_hits_mkdir()
+{
+	local line
+
+	line=$(grep -F "| mzswap 2to1@nvme |" "$DIR/r.md") ||
+		fail "no hit ratio row"
+	echo "$line"
+	# 25 loads of 200 pages that left: 0.12 (0.25 and 0.00 per cgroup).
+	[[ $line == *"| 2 | 25 | 175 | 0.12 (0.25, 0.00) |"* ]] ||
+		fail "hit ratio row is not 25 loads, 175 written back, 0.12"
+	line=$(grep -F "| mzswap | 400/400 |" "$DIR/r.md") ||
+		fail "no mkdir row"
+	echo "$line"
+	# 10 mkdirs: p50 in the 500 us bucket, max 250 ms.
+	[[ $line == *"| 10 | 0.5 | 250.0 | 3000 |"* ]] ||
+		fail "mkdir row is not 10 mkdirs, p50 0.5 ms, max 250.0 ms"
+}
+
+ktap_print_header
+ktap_set_plan 3
+ktap_case "bench-report.py reports canned facts" case_report_runs
+ktap_case "the targets table says met and NOT MET as the ratios do" case_targets
+ktap_case "hit ratios and mkdir latencies are the facts'" case_hits_mkdir
+ktap_finished
