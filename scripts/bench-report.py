@@ -293,8 +293,9 @@ if cal:
             f"{cal['guest_lz4_dmbs']} MB/s)" if float(cal.get(
                 'guest_lz4_dmbs', 0)) else "") + ". The SSD: "
            f"{cal['nvme_read_iops']} reads and {cal['nvme_write_iops']} "
-           "writes a second (4 KiB random, queue depth 1; docs/benchmarks.md "
-           "names the drive and the source). Divided by the slowdown, the "
+           "writes a second (4 KiB random: reads at queue depth 1, writes with "
+           "four in flight; docs/benchmarks.md names the drive and the "
+           "source). Divided by the slowdown, the "
            f"@nvme runs' backing disks take at most {cal['read_iops']} reads "
            f"and {cal['write_iops']} writes a second (QEMU "
            "`block_set_io_throttle`, in requests and in bytes: a merged "
