@@ -30,6 +30,7 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 #   util-linux, procps                      swapon, mkswap, sysctl, ps
 #   dkms                                    tests/90-dkms.sh (dkms.conf)
 #   prometheus-node-exporter                tests/93-exporter.sh
+#   lz4                                     make bench's calibration (lz4 -b)
 packages=(
 	linux-image-amd64 linux-headers-amd64 linux-source-6.1
 	qemu-system-x86 busybox-static
@@ -38,6 +39,7 @@ packages=(
 	dwarves sparse bpftrace gnuplot-nox shellcheck
 	util-linux procps
 	dkms prometheus-node-exporter
+	lz4
 )
 
 # missing_packages: print the packages of $packages not installed.
