@@ -137,6 +137,9 @@ wait_dying_zero()
 	echo "swaps: $(tail -n +2 /proc/swaps | tr -s ' ' | tr '\n' ';')"
 	echo "cgroup.stat: $(tr '\n' ' ' <"$CG_MOUNT/cgroup.stat")"
 	echo "children: $(find "$CG_MOUNT" -mindepth 1 -maxdepth 2 -type d | tr '\n' ' ')"
+	# mzswap's own state for cgroups, removed ones included.
+	local tab=${MZ_DEBUGFS:-/sys/kernel/debug/mzswap}/cgroups
+	[ ! -r "$tab" ] || sed 's/^/mzswap cgroups: /' "$tab"
 	fail "nr_dying_descendants still $(dying) after 30s"
 }
 
