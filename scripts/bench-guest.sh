@@ -312,20 +312,27 @@ zram_peak()
 	echo "${f[4]}"
 }
 
-# eq_limit SETUP LABEL N LIMIT: the memory.max each of N cgroups gets: LIMIT,
-# and for zram-eq LIMIT less its share of zram's peak pool in the LABEL run.
-# Prints nothing when that leaves under 2 MiB: the run cannot be made.
+# eq_limit SETUP LABEL N LIMIT: set EQ_LIMIT to the memory.max, in bytes,
+# each of N cgroups gets: LIMIT, and for zram-eq LIMIT less its share of
+# zram's peak pool in the LABEL run. When that cannot be had (no zram run
+# before, or under 2 MiB left), emit a "skip" fact and return 1.
 eq_limit()
 {
-	local b
+	local why=''
 
-	b=$(bytes "$4")
+	EQ_LIMIT=$(bytes "$4")
 	if [ "$1" = zram-eq ]; then
-		[ -n "${ZRAM_PEAK[$2]:-}" ] || return 0
-		b=$((b - ZRAM_PEAK[$2] / $3))
-		b=$((b / 4096 * 4096))
+		if [ -z "${ZRAM_PEAK[$2]:-}" ]; then
+			why="no zram run of $2 to size it by"
+		else
+			EQ_LIMIT=$(( (EQ_LIMIT - ZRAM_PEAK[$2] / $3) / 4096 * 4096 ))
+			[ "$EQ_LIMIT" -ge $((2 << 20)) ] ||
+				why="zram's pool $((ZRAM_PEAK[$2] >> 10)) KiB leaves under 2 MiB of memory.max $4"
+		fi
 	fi
-	[ "$b" -lt $((2 << 20)) ] || echo "$b"
+	[ -n "$why" ] || return 0
+	emit "skip $1 $2 $why"
+	return 1
 }
 
 # setup_peak SETUP CG...: the most memory the setup took: the cgroups'
@@ -372,11 +379,8 @@ run_workload()
 	local cgs=() i rc=0 oom=0 majf=0 t0 t1 th0 th1 held in0 out0 lat peak
 	PIDS=()
 
-	limit=$(eq_limit "$setup" "$label$PASS" "$n" "$limit")
-	if [ -z "$limit" ]; then
-		emit "skip $setup $label$PASS zram's pool $(( ${ZRAM_PEAK[$label$PASS]:-0} >> 10 )) KiB leaves under 2 MiB of memory.max $5"
-		return 0
-	fi
+	eq_limit "$setup" "$label$PASS" "$n" "$limit" || return 0
+	limit=$EQ_LIMIT
 	step_start
 	setup_swap "$setup"
 	for ((i = 0; i < n; i++)); do
@@ -458,11 +462,8 @@ run_program()
 {
 	local setup=$1 cg rc=0 t0 t1 in0 out0 lat sum peak mem limit
 
-	limit=$(eq_limit "$setup" "sort$PASS" 1 "$PROG_LIMIT")
-	if [ -z "$limit" ]; then
-		emit "skip $setup sort$PASS zram's pool $(( ${ZRAM_PEAK[sort$PASS]:-0} >> 10 )) KiB leaves under 2 MiB of memory.max $PROG_LIMIT"
-		return 0
-	fi
+	eq_limit "$setup" "sort$PASS" 1 "$PROG_LIMIT" || return 0
+	limit=$EQ_LIMIT
 	step_start
 	setup_swap "$setup"
 	cg=$(limited_cgroup "$setup" "bench-$setup-sort" "$limit")
@@ -689,24 +690,16 @@ disk_throttle()
 	[ "$reply" = ok ] || fail "throttle $*: $reply"
 }
 
-# throttle_all IOPS_RD IOPS_WR: every backing disk at that rate.
+# throttle_all IOPS_RD IOPS_WR: every disk scripts/bench.sh attached
+# ($MZ_DISK_<NAME>) at that rate.
 throttle_all()
 {
-	local d
+	local v
 
-	for d in zswapdisk mzdisk diskonly; do
-		disk_throttle "$d" "$1" "$2"
+	for v in "${!MZ_DISK_@}"; do
+		v=${v#MZ_DISK_}
+		disk_throttle "${v,,}" "$1" "$2"
 	done
-}
-
-# lz4_mbs FILE: lz4's compression and decompression speeds in MB/s over
-# FILE cut into 4 KiB blocks, "COMP DECOMP" (the same measure as
-# scripts/bench.sh's on the host).
-lz4_mbs()
-{
-	lz4 -b1 -B4096 -i3 "$1" 2>&1 | tr '\r' '\n' |
-		sed -n 's/.*(\([0-9.]*\)),\s*\([0-9.]*\) MB\/s\s*,\s*\([0-9.]*\) MB\/s.*/\2 \3/p' |
-		tail -n 1
 }
 
 # calibrate: how many times slower this guest compresses a page than the
@@ -717,9 +710,7 @@ calibrate()
 	local guest dguest
 
 	[ -n "$HOST_LZ4_MBS" ] || fail "no MZ_BENCH_HOST_LZ4_MBS (scripts/bench.sh measures it)"
-	"$repo/tests/pattern" --file "$TMPDIR/lz4.bin" --size 16M --kind 2to1 --quiet
-	read -r guest dguest < <(lz4_mbs "$TMPDIR/lz4.bin")
-	rm -f "$TMPDIR/lz4.bin"
+	read -r guest dguest < <("$repo/scripts/lib/lz4-speed")
 	[ -n "$guest" ] || fail "lz4 -b printed no speed in the guest"
 	read -r SLOWDOWN NVME_RD NVME_WR < <(awk -v h="$HOST_LZ4_MBS" -v g="$guest" \
 		-v r="$NVME_READ_IOPS" -v w="$NVME_WRITE_IOPS" 'BEGIN {

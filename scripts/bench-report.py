@@ -31,6 +31,14 @@ import sys
 from collections import defaultdict
 
 raw, prefix = sys.argv[1], sys.argv[2]
+
+
+def facts(kv):
+    """KEY VALUE... words of a fact as a dict of ints."""
+    return {k: int(v) for k, v in zip(kv[0::2], kv[1::2])}
+
+
+
 runs, head, meta, pools, cgsteps = {}, {}, {}, [], []
 prog, sections, notes = {}, [], []
 cal, skips, hits, mkdirs = {}, {}, defaultdict(list), []
@@ -43,7 +51,7 @@ for line in open(raw):
     if w[0] == "kernel":
         head = dict(zip(w[0::2], w[1::2]))
     elif w[0] == "run":
-        runs[w[1], w[2]] = {k: int(v) for k, v in zip(w[3::2], w[4::2])}
+        runs[w[1], w[2]] = facts(w[3:])
     elif w[0] == "lat":
         lat[w[1], w[2], w[3]][int(w[4])] += int(w[5])
     elif w[0] == "pool":
@@ -72,10 +80,9 @@ for line in open(raw):
     elif w[0] == "hits":
         hits[w[1], w[2]].append((int(w[4]), int(w[6])))
     elif w[0] == "mkdir":
-        mkdirs.append((w[1], w[2], {k: int(v) for k, v in
-                                    zip(w[3::2], w[4::2])}))
+        mkdirs.append((w[1], w[2], facts(w[3:])))
     elif w[0] == "meta":
-        meta[w[1]] = {k: int(v) for k, v in zip(w[2::2], w[3::2])}
+        meta[w[1]] = facts(w[2:])
 
 
 def pct(hist, p):
@@ -234,7 +241,7 @@ def load_runs(path):
     for line in open(path):
         w = line.split()
         if w and w[0] == "run":
-            out[w[1], w[2]] = {k: int(v) for k, v in zip(w[3::2], w[4::2])}
+            out[w[1], w[2]] = facts(w[3:])
     return out
 
 
@@ -379,7 +386,7 @@ if hits:
     md.append("")
 if mkdirs:
     md += ["## mkdir of a memory cgroup while another cgroup writes back",
-           "", "A cgroup writes a 2:1 pattern far beyond its memory.max "
+           "", "A cgroup writes a 2:1 pattern far beyond its memory.high "
            "(`MZ_BENCH_MKDIR_SIZE` in `MZ_BENCH_MKDIR_LIMIT`) over the "
            "throttled disk; meanwhile mkdirs of new memory cgroups, each "
            "timed in the kernel (`cgroup_mkdir`, scripts/bpftrace/"

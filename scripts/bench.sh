@@ -9,8 +9,8 @@
 # The guest runs its workloads twice: over unthrottled disks (the host's
 # page cache), then over disks throttled so that a request costs what an
 # NVMe SSD's costs relative to the CPU. The host measures its own lz4 speed
-# here and passes it in (MZ_BENCH_HOST_LZ4_MBS, decompression DMBS); the guest measures its own
-# in the same boot and asks for the throttle through throttle_serve below.
+# here (scripts/lib/lz4-speed) and passes it in (MZ_BENCH_HOST_LZ4_MBS and
+# _DMBS); the guest measures its own the same way in the same boot and asks for the throttle through throttle_serve below.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
@@ -23,18 +23,9 @@ stamp=$(date -u +%Y%m%d-%H%M)
 raw=$out/bench-$stamp.raw
 # vm.sh's -o directory: its monitor socket's path must stay short.
 vmdir=$repo/.cache/bench-vm
-# The backing disks in vm.sh's -d order: QEMU names them disk0, disk1...
+# The backing disks, in vm.sh's -d order: QEMU names them disk0, disk1...;
+# the guest finds them as $MZ_DISK_<NAME>.
 disks=(zswapdisk mzdisk diskonly)
-
-# lz4_mbs FILE: lz4's compression and decompression speeds in MB/s over
-# FILE cut into 4 KiB blocks (lz4 -b, level 1: the kernel's
-# LZ4_compress_default), "COMP DECOMP".
-lz4_mbs()
-{
-	lz4 -b1 -B4096 -i3 "$1" 2>&1 | tr '\r' '\n' |
-		sed -n 's/.*(\([0-9.]*\)),\s*\([0-9.]*\) MB\/s\s*,\s*\([0-9.]*\) MB\/s.*/\2 \3/p' |
-		tail -n 1
-}
 
 # throttle_serve: until killed, apply the guest's requests to throttle a
 # disk. The guest (bench-guest.sh's disk_throttle) writes "NAME IOPS_RD
@@ -70,15 +61,17 @@ throttle_serve()
 
 mkdir -p "$vmdir"
 rm -f "$vmdir"/throttle.*
-tests/pattern --file "$vmdir/lz4.bin" --size 16M --kind 2to1 --quiet
-read -r host_mbs host_dmbs < <(lz4_mbs "$vmdir/lz4.bin")
-rm -f "$vmdir/lz4.bin"
+read -r host_mbs host_dmbs < <(scripts/lib/lz4-speed)
 throttle_serve &
 server=$!
 trap 'kill "$server" 2>/dev/null || true' EXIT
 t0=$(date +%s)
 rc=0
-scripts/vm.sh -m 3G -c 2 -d zswapdisk:2G -d mzdisk:2G -d diskonly:2G \
+diskargs=()
+for d in "${disks[@]}"; do
+	diskargs+=(-d "$d:2G")
+done
+scripts/vm.sh -m 3G -c 2 "${diskargs[@]}" \
 	-o "$vmdir" -t 2400 -e MZ_BENCH_OUT="$raw" \
 	-e MZ_BENCH_HOST_LZ4_MBS="$host_mbs" -e MZ_BENCH_HOST_LZ4_DMBS="$host_dmbs" \
 	-- bash "$repo/scripts/bench-guest.sh" || rc=$?
