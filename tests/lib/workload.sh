@@ -12,7 +12,9 @@
 #   churn_batch PREFIX FIRST N SIZE LIMIT PARK [nested]
 #   verify_batch          verify the owners churn_batch left
 #   dying                 the root's nr_dying_descendants
-#   wait_dying_zero       swapoff and drop_caches done: wait for 0 (30 s)
+#   stock_flush           charge from a live cgroup on every CPU
+#   wait_dying_zero       swapoff done: flush the kernel's holders, wait
+#                         for 0 (30 s)
 
 PATTERN=${PATTERN:-$MZ_REPO/tests/pattern}
 
@@ -122,14 +124,41 @@ dying()
 	cg_read_key "$CG_MOUNT" cgroup.stat nr_dying_descendants
 }
 
-# wait_dying_zero: after swapoff and drop_caches, every removed cgroup must
-# be freed within a bounded wait.
+# stock_flush: a charge from a live cgroup on every CPU. 6.1 caches
+# charges per CPU (memcg_stock) with a css reference on the cached memcg.
+# A removed cgroup's offline drains those stocks, except where
+# drain_all_stock() skips: a stock used up to 0 pages (it checks
+# nr_pages, yet the reference stays), or a drain already running (it only
+# trylocks percpu_charge_mutex). Such a stock keeps its memcg dying until
+# its CPU charges another cgroup; a test's shell, in the root cgroup,
+# never does. The charge here replaces the stock (refill_stock()). Its
+# cgroup outlives the test, so nothing it caches is ever dying.
+stock_flush()
+{
+	local cg=$CG_MOUNT/mz-stock-flush cpu
+
+	[ -d "$cg" ] || mkdir "$cg"
+	for ((cpu = 0; cpu < $(getconf _NPROCESSORS_ONLN); cpu++)); do
+		# shellcheck disable=SC2016 # $$ and $1 are the inner shell's
+		taskset -c "$cpu" sh -c 'echo $$ >"$1/cgroup.procs" &&
+			exec head -c 1M /dev/urandom' sh "$cg" >/dev/null ||
+			fail "cannot charge $cg on CPU $cpu"
+	done
+}
+
+# wait_dying_zero: after swapoff, every removed cgroup must be freed within
+# a bounded wait, once the kernel's own holders are flushed: dirty and
+# clean page cache (sync, drop_caches) and the per-CPU charge stocks.
 wait_dying_zero()
 {
 	local i
 
 	for ((i = 0; i < 300; i++)); do
 		[ "$(dying)" != 0 ] || { echo "nr_dying_descendants 0 after $((i / 10)).$((i % 10))s"; return 0; }
+		if ((i % 10 == 0)); then
+			sync
+			stock_flush
+		fi
 		echo 3 >/proc/sys/vm/drop_caches
 		sleep 0.1
 	done
