@@ -64,9 +64,10 @@ case_decompress()
 	cg=$(cg_create decomp)
 	cg_write "$cg" memory.max 24M
 	hold "$cg" 48M 4to1 2 --quiet
-	# The cgroup's own entries: anything else in the VM may swap
-	# meanwhile (the global count grew by 574 once on the debug kernel).
-	stored=$(mz_cg_field "$cg" stored_pages)
+	# The cgroup's own entries, once they stand still: anything else in
+	# the VM may swap meanwhile (the global count grew by 574 once on the
+	# debug kernel), and the cgroup's own by 1,001 there.
+	stored=$(mz_cg_settled "$cg")
 	same=$(mz_cg_field "$cg" same_filled)
 
 	# Writeback cannot decompress: it keeps every entry (same-filled
@@ -125,10 +126,9 @@ case_backing_write()
 	cg=$(cg_create bwrite)
 	cg_write "$cg" memory.max 24M
 	hold "$cg" 48M 4to1 4 --quiet
-	# The cgroup's own entries: the held pattern stores nothing more,
-	# while anything else in the VM may swap meanwhile (stored_pages
-	# grew here once under synchronous_io=N, cause not seen since).
-	stored=$(mz_cg_field "$cg" stored_pages)
+	# The cgroup's own entries, once they stand still (as above; the
+	# global stored_pages grew here once under synchronous_io=N).
+	stored=$(mz_cg_settled "$cg")
 	echo "before: $(swap_activity)"
 	fault backing_write -1
 	echo 100 >"$MZ_DEBUGFS/writeback"
