@@ -53,14 +53,15 @@ case_counters()
 
 # Every probe point the bpftrace tools and the bench's scripts name exists
 # with mzswap loaded: a kprobe's function is in available_filter_functions
-# (a function that was renamed or inlined is not), a tracepoint in
+# or, without dynamic ftrace, a text symbol in /proc/kallsyms (a function
+# that was renamed or inlined is in neither), a tracepoint in
 # events/. bpftrace itself is not run: compiling each script under TCG
 # takes seconds, and a script that cannot attach never prints READY (the
 # bench's bench-mzswap.bt named mz_writeback_batch for a day after it was
 # gone).
 case_probe_points()
 {
-	local tr=/sys/kernel/tracing file kind name rest bad=0 n=0 points
+	local tr=/sys/kernel/tracing file kind name rest bad=0 n=0 points funcs
 	local bts=("$MZ_REPO"/scripts/bpftrace/*.bt)
 	local -A have=()
 
@@ -70,13 +71,21 @@ case_probe_points()
 	points=$(grep -oE '^(kprobe|kretprobe):[A-Za-z0-9_]+|^tracepoint:[a-z0-9_]+:[a-z0-9_]+' \
 		"${bts[@]}" | sort -u)
 	# One pass of awk over the 50,000 lines ("NAME" or "NAME [module]"):
-	# a shell loop takes minutes under TCG.
+	# a shell loop takes minutes under TCG. A kernel without dynamic
+	# ftrace (the debug kernel) has no such list: its text symbols then
+	# ("ADDR t NAME [module]"), which kprobes need and no more.
+	if [ -r "$tr/available_filter_functions" ]; then
+		funcs=("$tr/available_filter_functions" 1)
+	else
+		echo "no $tr/available_filter_functions: kprobe functions looked up in /proc/kallsyms"
+		funcs=(/proc/kallsyms 3)
+	fi
 	while read -r name; do
 		have[$name]=1
-	done < <(awk 'NR == FNR { split($0, p, ":")
+	done < <(awk -v col="${funcs[1]}" 'NR == FNR { split($0, p, ":")
 				if (p[2] ~ /probe$/) want[p[3]]; next }
-		($1 in want) { print $1 }' <(echo "$points") \
-		"$tr/available_filter_functions")
+		(col == 1 || $2 ~ /^[tT]$/) && ($col in want) { print $col }' \
+		<(echo "$points") "${funcs[0]}")
 	while IFS=: read -r file kind name rest; do
 		n=$((n + 1))
 		case $kind in
