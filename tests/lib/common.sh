@@ -160,7 +160,9 @@ wait_for()
 # mark is kept in a file, so that it survives the subshell of a test case.
 klog_mark()
 {
-	local mark="mzt: mark $$.$BASHPID.$RANDOM"
+	# Bracketed, and unique in the boot: the lookup is a substring match,
+	# and "mark 145.152.16" once found round 4's "mark 145.152.16526".
+	local mark="mzt: mark [$$.$BASHPID.${EPOCHREALTIME/./}.$RANDOM]"
 
 	echo "$mark" >/dev/kmsg
 	echo "$mark" >"$TMPDIR/klog-mark.$$"
