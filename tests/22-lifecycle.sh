@@ -189,12 +189,6 @@ case_backing_change_large()
 	klog_check_since_mark
 }
 
-# kasan_generic: the kernel quarantines freed slab objects (generic KASAN).
-kasan_generic()
-{
-	zcat /proc/config.gz 2>/dev/null | grep -qx 'CONFIG_KASAN_GENERIC=y'
-}
-
 case_rmmod_large()
 {
 	mz_attach

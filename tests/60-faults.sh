@@ -69,22 +69,32 @@ case_decompress()
 	# debug kernel), and the cgroup's own by 1,001 there.
 	stored=$(mz_cg_settled "$cg")
 	same=$(mz_cg_field "$cg" same_filled)
-	# Nor may it swap out more meanwhile: on the debug kernel the request
-	# (78,465 failed decompressions, each a page and a bio that KASAN's
-	# quarantine keeps) brought on global reclaim, which swapped out 927
-	# more of the held pattern into the cgroup's count.
+	# Nor may it swap out more meanwhile.
 	cg_write "$cg" memory.swap.max 0
 
 	# Writeback cannot decompress: it keeps every entry (same-filled
 	# ones need no decompression and may go).
 	fault decompress -1
+	echo "before: $(swap_activity) duplicate_entry $(mz_counter duplicate_entry)"
 	echo 100 >"$MZ_DEBUGFS/writeback"
+	echo "after: $(swap_activity) duplicate_entry $(mz_counter duplicate_entry)"
 	wb=$(mz_cg_field "$cg" written_back)
 	echo "writeback under decompress faults: written_back $wb (same-filled $same) writeback_fail $(mz_counter writeback_fail) the cgroup's stored $stored -> $(mz_cg_field "$cg" stored_pages)"
 	check_le "$wb" "$same" "the cgroup's written_back (same-filled only)"
 	check_gt "$(mz_counter writeback_fail)" 0 "writeback_fail"
-	check_eq "$(mz_cg_field "$cg" stored_pages)" $((stored - wb)) \
-		"the cgroup's stored_pages"
+	if kasan_generic; then
+		# The request (78,465 failed decompressions for 100 asked, each
+		# a page and a bio that KASAN's quarantine keeps) brings on
+		# global reclaim, which stored 629-1,001 more of the held
+		# pattern, memory.swap.max=0 or not (through slots it had).
+		# Entries may come there; none may go.
+		echo "generic KASAN: the cgroup's entries may grow during the request"
+		check_ge "$(mz_cg_field "$cg" stored_pages)" $((stored - wb)) \
+			"the cgroup's stored_pages"
+	else
+		check_eq "$(mz_cg_field "$cg" stored_pages)" $((stored - wb)) \
+			"the cgroup's stored_pages"
+	fi
 
 	# A load that cannot decompress fails: SIGBUS, never wrong data.
 	cg_write "$cg" memory.swap.max max

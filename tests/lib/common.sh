@@ -25,6 +25,7 @@
 #   klog_check_since_mark      fail if that part of the log has a report
 #                              (scripts/lib/klog-patterns)
 #   vmstat KEY                 print the /proc/vmstat counter KEY
+#   kasan_generic              true on a kernel with generic KASAN (debug)
 
 [ -z "${_MZ_COMMON_SH:-}" ] || return 0
 _MZ_COMMON_SH=1
@@ -154,6 +155,13 @@ wait_for()
 			fail "timed out waiting for: $*"
 		nap 0.1
 	done
+}
+
+# kasan_generic: the kernel quarantines freed slab objects (generic KASAN:
+# the debug kernel).
+kasan_generic()
+{
+	zcat /proc/config.gz 2>/dev/null | grep -qx 'CONFIG_KASAN_GENERIC=y'
 }
 
 # klog_mark: mark the current end of the kernel log (klog_since_mark). The
