@@ -83,11 +83,11 @@ case_decompress()
 	check_le "$wb" "$same" "the cgroup's written_back (same-filled only)"
 	check_gt "$(mz_counter writeback_fail)" 0 "writeback_fail"
 	if kasan_generic; then
-		# The request (78,465 failed decompressions for 100 asked, each
-		# a page and a bio that KASAN's quarantine keeps) brings on
-		# global reclaim, which stored 629-1,001 more of the held
-		# pattern, memory.swap.max=0 or not (through slots it had).
-		# Entries may come there; none may go.
+		# In two of three debug-kernel runs the cgroup gained entries
+		# during the request (927, then 629 with memory.swap.max=0);
+		# the cause is not found (the counters printed above and below
+		# the request will say where they came from). The case is about
+		# entries kept: there they may come, never go.
 		echo "generic KASAN: the cgroup's entries may grow during the request"
 		check_ge "$(mz_cg_field "$cg" stored_pages)" $((stored - wb)) \
 			"the cgroup's stored_pages"
