@@ -20,6 +20,7 @@
 #   mz_loaded             true if the module is loaded
 #   mz_cg_sum COLUMN      the sum of COLUMN over the per-cgroup table
 #   mz_cg_settled CG      CG's stored_pages once it stands still
+#   mz_counter_settled NAME  counter NAME once it stands still
 #   mz_wb_loop NR PAUSE LOG
 #                         request writeback of NR entries every PAUSE
 #                         seconds in the background (PID in MZ_WB_PID),
@@ -234,6 +235,22 @@ mz_cg_settled()
 		last=$now
 	done
 	fail "$(cg_path "$1"): stored_pages still moving after 30 s ($now)"
+}
+
+# mz_counter_settled NAME: counter NAME once it held still for a second
+# (fails after 30 s): the global twin of mz_cg_settled.
+mz_counter_settled()
+{
+	local i last now
+
+	last=$(mz_counter "$1")
+	for ((i = 0; i < 30; i++)); do
+		sleep 1
+		now=$(mz_counter "$1")
+		[ "$now" != "$last" ] || { echo "$now"; return 0; }
+		last=$now
+	done
+	fail "$1 still moving after 30 s ($now)"
 }
 
 # mz_cg_sum COLUMN: the sum of COLUMN over every line of the per-cgroup
