@@ -38,7 +38,6 @@ def facts(kv):
     return {k: int(v) for k, v in zip(kv[0::2], kv[1::2])}
 
 
-
 runs, head, meta, pools, cgsteps = {}, {}, {}, [], []
 prog, sections, notes = {}, [], []
 cal, skips, hits, mkdirs = {}, {}, defaultdict(list), []

@@ -10,7 +10,8 @@
 # page cache), then over disks throttled so that a request costs what an
 # NVMe SSD's costs relative to the CPU. The host measures its own lz4 speed
 # here (scripts/lib/lz4-speed) and passes it in (MZ_BENCH_HOST_LZ4_MBS and
-# _DMBS); the guest measures its own the same way in the same boot and asks for the throttle through throttle_serve below.
+# _DMBS); the guest measures its own the same way in the same boot and
+# asks for the throttle through throttle_serve below.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)

@@ -125,7 +125,7 @@ case_same_filled()
 		# Once the pushing out is over (on the debug kernel the two
 		# counts, read while it went on, gave 13,392 same-filled pages
 		# of 13,175 stored).
-		stored=$(mz_counter_settled stored_pages)
+		stored=$(settled 30 mz_counter stored_pages)
 		same=$(mz_counter same_filled_pages)
 		other=$((stored - same))
 		echo "$kind: stored_pages $stored same_filled_pages $same pool_total_size $(mz_counter pool_total_size)"

@@ -67,7 +67,7 @@ case_decompress()
 	# The cgroup's own entries, once they stand still: anything else in
 	# the VM may swap meanwhile (the global count grew by 574 once on the
 	# debug kernel), and the cgroup's own by 1,001 there.
-	stored=$(mz_cg_settled "$cg")
+	stored=$(settled 30 mz_cg_field "$cg" stored_pages)
 	same=$(mz_cg_field "$cg" same_filled)
 	# Nor may it swap out more meanwhile.
 	cg_write "$cg" memory.swap.max 0
@@ -144,7 +144,7 @@ case_backing_write()
 	hold "$cg" 48M 4to1 4 --quiet
 	# The cgroup's own entries, once they stand still (as above; the
 	# global stored_pages grew here once under synchronous_io=N).
-	stored=$(mz_cg_settled "$cg")
+	stored=$(settled 30 mz_cg_field "$cg" stored_pages)
 	cg_write "$cg" memory.swap.max 0	# as in case_decompress
 	echo "before: $(swap_activity)"
 	fault backing_write -1

@@ -19,6 +19,9 @@
 #   wait_for SECONDS CMD [ARG...]
 #                              poll CMD every 0.1 s until it succeeds; fail
 #                              after SECONDS
+#   settled SECONDS CMD [ARG...]
+#                              CMD's output once it stands still for a
+#                              second; fail after SECONDS
 #   nap SECONDS                sleep without starting a program
 #   klog_mark                  remember where the kernel log ends now
 #   klog_since_mark            print the kernel log written since klog_mark
@@ -155,6 +158,25 @@ wait_for()
 			fail "timed out waiting for: $*"
 		nap 0.1
 	done
+}
+
+# settled SECONDS CMD [ARG...]: print CMD's output once two runs a second
+# apart agree (a count still moving: pages a held program's cgroup still
+# pushes out); fail after SECONDS.
+settled()
+{
+	local deadline=$((SECONDS + $1)) last now
+
+	shift
+	now=$("$@")
+	until [ "${last-}" = "$now" ]; do
+		[ "$SECONDS" -lt "$deadline" ] ||
+			fail "still moving after its wait: $* ($now)"
+		last=$now
+		nap 1
+		now=$("$@")
+	done
+	echo "$now"
 }
 
 # kasan_generic: the kernel quarantines freed slab objects (generic KASAN:

@@ -19,8 +19,6 @@
 #   mz_unload             rmmod mzswap
 #   mz_loaded             true if the module is loaded
 #   mz_cg_sum COLUMN      the sum of COLUMN over the per-cgroup table
-#   mz_cg_settled CG      CG's stored_pages once it stands still
-#   mz_counter_settled NAME  counter NAME once it stands still
 #   mz_wb_loop NR PAUSE LOG
 #                         request writeback of NR entries every PAUSE
 #                         seconds in the background (PID in MZ_WB_PID),
@@ -217,40 +215,6 @@ mz_cg_field()
 		[ "${cols[$i]}" != "$2" ] || { echo "${vals[$i]}"; return 0; }
 	done
 	fail "mz_cg_field: no column '$2' in: $header"
-}
-
-# mz_cg_settled CG: CG's stored_pages once it held still for a second
-# (fails after 30 s). A held pattern said ready once it wrote everything,
-# but its cgroup may still be pushing pages out for a few seconds (seen on
-# the debug kernel: 1,001 more pages during a writeback request).
-mz_cg_settled()
-{
-	local i last now
-
-	last=$(mz_cg_field "$1" stored_pages)
-	for ((i = 0; i < 30; i++)); do
-		sleep 1
-		now=$(mz_cg_field "$1" stored_pages)
-		[ "$now" != "$last" ] || { echo "$now"; return 0; }
-		last=$now
-	done
-	fail "$(cg_path "$1"): stored_pages still moving after 30 s ($now)"
-}
-
-# mz_counter_settled NAME: counter NAME once it held still for a second
-# (fails after 30 s): the global twin of mz_cg_settled.
-mz_counter_settled()
-{
-	local i last now
-
-	last=$(mz_counter "$1")
-	for ((i = 0; i < 30; i++)); do
-		sleep 1
-		now=$(mz_counter "$1")
-		[ "$now" != "$last" ] || { echo "$now"; return 0; }
-		last=$now
-	done
-	fail "$1 still moving after 30 s ($now)"
 }
 
 # mz_cg_sum COLUMN: the sum of COLUMN over every line of the per-cgroup
