@@ -86,6 +86,8 @@ static unsigned long mz_shrinker_count(struct shrinker *shrinker,
  * of the node), each chunk's isolated entries submitted with the lock
  * dropped, and cond_resched() in between: a walk that has to give every
  * entry its second chance first is long, but never under the lock.
+ * A chunk none of whose entries could be written ends the walk: one
+ * failing entry costs a caller one chunk, not a pass over the list.
  * The caller holds the writeback side (mz_writeback_begin()).
  *
  * Returns how many entries the walk looked at.
@@ -98,7 +100,7 @@ static unsigned long mz_shrink_node(int nid, struct mem_cgroup *memcg,
 {
 	struct mz_lru_item items[MZ_WB_BATCH];
 	unsigned long scanned = 0, chunk, done = 0;
-	unsigned int nr;
+	unsigned int nr, sub;
 	int err;
 
 	while (scanned < nr_to_scan && done < nr_to_write) {
@@ -113,9 +115,16 @@ static unsigned long mz_shrink_node(int nid, struct mem_cgroup *memcg,
 		scanned += chunk;
 		if (nr) {
 			err = 0;
-			done += mz_writeback_submit(items, nr, memcg, wait, &err);
-			/* At the cap (reclaim) or out of memory: stop. */
-			if (err == -EAGAIN || err == -ENOMEM)
+			sub = mz_writeback_submit(items, nr, memcg, wait, &err);
+			done += sub;
+			/*
+			 * At the cap (reclaim) or out of memory: stop. So too
+			 * when no entry of the chunk could be written (its
+			 * decompression failed): the walk would otherwise go on
+			 * failing entry after entry to the end of the list, and
+			 * the round-robin worker repeats it on every visit.
+			 */
+			if (err == -EAGAIN || err == -ENOMEM || (!sub && err))
 				break;
 		}
 		cond_resched();
