@@ -107,99 +107,73 @@ static char *mz_knob_split(char *buf)
 	return sp + 1;
 }
 
-static ssize_t mz_cg_max_write(struct file *file, const char __user *ubuf,
-			       size_t len, loff_t *ppos)
+/*
+ * A "<cgroup path> <value>" knob. @set parses the value and applies it to
+ * the cgroup; it returns 0 or an errno and changes nothing on error.
+ */
+struct mz_cg_knob {
+	int (*set)(const char *path, const char *val);
+};
+
+static int mz_cg_max_set(const char *path, const char *val)
 {
-	char *buf, *val;
 	u64 max;
 	int err;
 
-	buf = mz_knob_input(ubuf, len);
-	if (IS_ERR(buf))
-		return PTR_ERR(buf);
-	val = mz_knob_split(buf);
-	if (IS_ERR(val)) {
-		err = PTR_ERR(val);
-		goto out;
-	}
-	if (!strcmp(val, "max")) {
-		max = U64_MAX;
-	} else {
-		err = kstrtou64(val, 0, &max);
-		if (err)
-			goto out;
-		if (max == U64_MAX) {
-			err = -ERANGE;
-			goto out;
-		}
-	}
-	err = mz_cgroup_set_max(buf, max);
-out:
-	kfree(buf);
-	return err ?: len;
+	if (!strcmp(val, "max"))
+		return mz_cgroup_set_max(path, U64_MAX);
+	err = kstrtou64(val, 0, &max);
+	if (err)
+		return err;
+	/* U64_MAX is "max": spelt as a number it is out of range. */
+	if (max == U64_MAX)
+		return -ERANGE;
+	return mz_cgroup_set_max(path, max);
 }
 
-static const struct file_operations mz_cg_max_fops = {
-	.owner = THIS_MODULE,
-	.write = mz_cg_max_write,
-	.llseek = noop_llseek,
-};
-
-static ssize_t mz_cg_wb_write(struct file *file, const char __user *ubuf,
-			      size_t len, loff_t *ppos)
+static int mz_cg_wb_set(const char *path, const char *val)
 {
-	char *buf, *val;
-	int err;
-
-	buf = mz_knob_input(ubuf, len);
-	if (IS_ERR(buf))
-		return PTR_ERR(buf);
-	val = mz_knob_split(buf);
-	if (IS_ERR(val)) {
-		err = PTR_ERR(val);
-		goto out;
-	}
-	if (!strcmp(val, "0") || !strcmp(val, "1"))
-		err = mz_cgroup_set_writeback(buf, val[0] == '1');
-	else
-		err = -EINVAL;
-out:
-	kfree(buf);
-	return err ?: len;
+	if (strcmp(val, "0") && strcmp(val, "1"))
+		return -EINVAL;
+	return mz_cgroup_set_writeback(path, val[0] == '1');
 }
 
-static const struct file_operations mz_cg_wb_fops = {
-	.owner = THIS_MODULE,
-	.write = mz_cg_wb_write,
-	.llseek = noop_llseek,
-};
-
-static ssize_t mz_corrupt_write(struct file *file, const char __user *ubuf,
-				size_t len, loff_t *ppos)
+static int mz_corrupt_set(const char *path, const char *val)
 {
-	char *buf, *val;
 	s64 delta;
 	int err;
 
+	err = kstrtos64(val, 10, &delta);
+	if (err)
+		return err;
+	return delta ? mz_cgroup_corrupt(path, delta) : -EINVAL;
+}
+
+static struct mz_cg_knob mz_cg_max_knob = { .set = mz_cg_max_set };
+static struct mz_cg_knob mz_cg_wb_knob = { .set = mz_cg_wb_set };
+static struct mz_cg_knob mz_corrupt_knob = { .set = mz_corrupt_set };
+
+/* The knob is the file's data (simple_open()). */
+static ssize_t mz_cg_knob_write(struct file *file, const char __user *ubuf,
+				size_t len, loff_t *ppos)
+{
+	const struct mz_cg_knob *knob = file->private_data;
+	char *buf, *val;
+	int err;
+
 	buf = mz_knob_input(ubuf, len);
 	if (IS_ERR(buf))
 		return PTR_ERR(buf);
 	val = mz_knob_split(buf);
-	if (IS_ERR(val)) {
-		err = PTR_ERR(val);
-		goto out;
-	}
-	err = kstrtos64(val, 10, &delta);
-	if (!err)
-		err = delta ? mz_cgroup_corrupt(buf, delta) : -EINVAL;
-out:
+	err = IS_ERR(val) ? PTR_ERR(val) : knob->set(buf, val);
 	kfree(buf);
 	return err ?: len;
 }
 
-static const struct file_operations mz_corrupt_fops = {
+static const struct file_operations mz_cg_knob_fops = {
 	.owner = THIS_MODULE,
-	.write = mz_corrupt_write,
+	.open = simple_open,
+	.write = mz_cg_knob_write,
 	.llseek = noop_llseek,
 };
 
@@ -360,16 +334,16 @@ int mz_debugfs_init(void)
 			    &mz_writeback_fops);
 	debugfs_create_file(MZ_DEBUGFS_CGROUPS, 0444, root, NULL,
 			    &mz_cgroups_seq_fops);
-	debugfs_create_file(MZ_DEBUGFS_CG_MAX, 0200, root, NULL,
-			    &mz_cg_max_fops);
-	debugfs_create_file(MZ_DEBUGFS_CG_WB, 0200, root, NULL,
-			    &mz_cg_wb_fops);
+	debugfs_create_file(MZ_DEBUGFS_CG_MAX, 0200, root, &mz_cg_max_knob,
+			    &mz_cg_knob_fops);
+	debugfs_create_file(MZ_DEBUGFS_CG_WB, 0200, root, &mz_cg_wb_knob,
+			    &mz_cg_knob_fops);
 	debugfs_create_file(MZ_DEBUGFS_REPARENT, 0200, root, NULL,
 			    &mz_reparent_fops);
 	debugfs_create_file(MZ_DEBUGFS_CHECK, 0444, root, NULL,
 			    &mz_check_seq_fops);
-	debugfs_create_file(MZ_DEBUGFS_CORRUPT, 0200, root, NULL,
-			    &mz_corrupt_fops);
+	debugfs_create_file(MZ_DEBUGFS_CORRUPT, 0200, root, &mz_corrupt_knob,
+			    &mz_cg_knob_fops);
 	debugfs_create_file(MZ_DEBUGFS_COMPRESSORS, 0444, root, NULL,
 			    &mz_comps_seq_fops);
 	mz_debugfs_faults_init(root);
