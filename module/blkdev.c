@@ -127,10 +127,11 @@ static int mz_store_cache(struct page *page, u32 slot)
 		return MZ_STAT_reject_disabled;
 
 	memcg = mz_page_memcg(page);
+	mzc = mz_cgroup_of(memcg);
 	e = mz_entry_alloc(memcg, GFP_NOWAIT | __GFP_NOWARN);
 	if (!e) {
 		reason = MZ_STAT_reject_kmemcache_fail;
-		goto put_memcg;
+		goto put_mzc;
 	}
 	e->slot = slot;
 
@@ -141,11 +142,16 @@ static int mz_store_cache(struct page *page, u32 slot)
 	} else if (!mz_pool_accepting()) {
 		reason = MZ_STAT_pool_limit_hit;
 		mz_shrink_kick();
+	} else if (mz_cgroup_skip_compress(mzc)) {
+		reason = MZ_STAT_reject_compress_skip;
 	} else {
 		/* No direct reclaim: we are most likely in reclaim already. */
 		reason = mz_payload_compress(src, memcg, __GFP_KSWAPD_RECLAIM |
 					     __GFP_NOWARN, &payload);
+		if (reason == MZ_STAT_reject_compress_poor)
+			mz_cgroup_note_compress(mzc, true);
 		if (!reason) {
+			mz_cgroup_note_compress(mzc, false);
 			e->comp = payload.comp;
 			e->handle = payload.handle;
 			e->length = payload.length;
@@ -155,10 +161,8 @@ static int mz_store_cache(struct page *page, u32 slot)
 	if (reason)
 		goto put_entry;
 
-	mzc = mz_cgroup_of(memcg);
 	if (!mz_store_cgroup_room(mzc, memcg, e->length)) {
 		atomic64_inc(&mzc->rejects);
-		mz_cgroup_put(mzc);
 		reason = MZ_STAT_reject_cgroup_limit;
 		goto put_entry;
 	}
@@ -167,8 +171,9 @@ static int mz_store_cache(struct page *page, u32 slot)
 
 	if (mz_tree_insert(e)) {
 		mz_record_del(e);
+		mz_entry_put(e);
 		reason = MZ_STAT_reject_alloc_fail;
-		goto put_entry;
+		goto put_memcg;
 	}
 	trace_mzswap_store(slot, mz_memcg_id(memcg), e->length, 0);
 	if (memcg)
@@ -177,6 +182,8 @@ static int mz_store_cache(struct page *page, u32 slot)
 
 put_entry:
 	mz_entry_put(e);
+put_mzc:
+	mz_cgroup_put(mzc);
 put_memcg:
 	trace_mzswap_store(slot, mz_memcg_id(memcg), 0, reason);
 	if (memcg)

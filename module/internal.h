@@ -123,6 +123,7 @@ extern unsigned int mz_max_pool_percent;
 extern unsigned int mz_accept_threshold_percent;
 extern bool mz_same_filled_pages_enabled;
 extern unsigned int mz_max_compressed_percent;
+extern unsigned int mz_incompressible_streak;
 extern bool mz_shrinker_enabled;
 extern bool mz_synchronous_io;
 extern unsigned int mz_reparent_period_ms;
@@ -388,6 +389,11 @@ struct mz_cgroup {
 	atomic64_t rejects;
 	/* Entries the shrinker leaves alone: recent stores and swap-ins. */
 	atomic64_t protected;
+	/*
+	 * Stores in a row that compressed worse than max_compressed_percent,
+	 * or skipped for it (mz_cgroup_skip_compress()); a hint, racy.
+	 */
+	atomic_t poor;
 };
 
 extern struct mem_cgroup *mz_root_memcg;
@@ -400,6 +406,8 @@ void mz_record_add(struct mz_entry *e, struct mz_cgroup *mzc);
 void mz_record_del(struct mz_entry *e);
 void mz_record_set_length(struct mz_entry *e, u16 length);
 bool mz_cgroup_over_limit(struct mz_cgroup *mzc, unsigned int more);
+bool mz_cgroup_skip_compress(struct mz_cgroup *mzc);
+void mz_cgroup_note_compress(struct mz_cgroup *mzc, bool poor);
 bool mz_cgroup_writeback_enabled(struct mz_cgroup *mzc);
 bool mz_memcg_writeback_enabled(struct mem_cgroup *memcg);
 void mz_memcg_note_swapin(struct mem_cgroup *memcg);

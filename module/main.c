@@ -163,6 +163,15 @@ module_param_cb(max_compressed_percent, &mz_range_ops,
 MODULE_PARM_DESC(max_compressed_percent,
 		 "Pass pages compressing worse than this percent of a page through [1-100]");
 
+unsigned int mz_incompressible_streak = 32;
+static struct mz_uint_range mz_incompressible_streak_range = {
+	.val = &mz_incompressible_streak, .min = 0, .max = 1U << 20,
+};
+module_param_cb(incompressible_streak, &mz_range_ops,
+		&mz_incompressible_streak_range, 0644);
+MODULE_PARM_DESC(incompressible_streak,
+		 "After this many pages of a cgroup in a row compress worse than max_compressed_percent, try one page in 16 until one compresses (0: try every page) [0-1048576]");
+
 /*
  * A new period applies at once: the sweep runs now and re-arms itself with
  * it. Not before init is done (init starts the sweep), and never once exit

@@ -420,6 +420,39 @@ bool mz_cgroup_over_limit(struct mz_cgroup *mzc, unsigned int more)
 	return max != U64_MAX && READ_ONCE(mzc->compressed_bytes) + more > max;
 }
 
+/*
+ * Poorly compressing data, as incompressible_streak detects it: once that
+ * many stores of @mzc in a row compressed worse than
+ * max_compressed_percent, each of its stores goes to the backing device
+ * without compression, but one in MZ_POOR_PROBE that tries, and whose
+ * success ends the streak (mz_cgroup_note_compress()): a compression that
+ * fails is CPU time spent for nothing. @mzc->poor is a hint, read and
+ * updated without a lock: a race costs a compression, or skips one.
+ */
+#define MZ_POOR_PROBE	16
+
+bool mz_cgroup_skip_compress(struct mz_cgroup *mzc)
+{
+	unsigned int streak = READ_ONCE(mz_incompressible_streak);
+	int poor = atomic_read(&mzc->poor);
+
+	if (!streak || poor < streak)
+		return false;
+	/* Stay clear of the wrap, in the streak. */
+	if (poor >= INT_MAX / 2)
+		atomic_set(&mzc->poor, streak);
+	return atomic_inc_return(&mzc->poor) % MZ_POOR_PROBE;
+}
+
+/* A store of @mzc was compressed: @poor if worse than the limit. */
+void mz_cgroup_note_compress(struct mz_cgroup *mzc, bool poor)
+{
+	if (poor)
+		atomic_inc(&mzc->poor);
+	else if (atomic_read(&mzc->poor))
+		atomic_set(&mzc->poor, 0);
+}
+
 /* Writeback is off if it is off for @mzc or any ancestor. */
 bool mz_cgroup_writeback_enabled(struct mz_cgroup *mzc)
 {

@@ -139,23 +139,71 @@ case_same_filled()
 	done
 }
 
+# compress_counts: "poor N skip N backing_writes N stored N".
+compress_counts()
+{
+	echo "poor $(mz_counter reject_compress_poor) skip $(mz_counter reject_compress_skip) backing_writes $(mz_counter backing_writes) stored $(mz_counter stored_pages)"
+}
+
 case_compress_poor()
 {
-	local cg
+	local cg streak=$1 poor skip
 
 	# Random data does not compress: every page goes to the backing
-	# device, counted, and reads back from it.
-	mz_swapon
+	# device, counted, and reads back from it. After $streak failed
+	# compressions in a row, the cgroup's pages go untried but one in
+	# 16 (0: every page is tried).
+	mz_swapon incompressible_streak="$streak"
 	cg=$(cg_create random)
 	cg_write "$cg" memory.max 16M
 	hold "$cg" 48M incompressible 18
-	echo "reject_compress_poor $(mz_counter reject_compress_poor) stored $(mz_counter stored_pages) backing_writes $(mz_counter backing_writes)"
-	check_gt "$(mz_counter reject_compress_poor)" $((24 << 8)) \
-		"reject_compress_poor"
-	check_ge "$(mz_counter backing_writes)" \
-		"$(mz_counter reject_compress_poor)" "backing_writes"
+	compress_counts
+	poor=$(mz_counter reject_compress_poor)
+	skip=$(mz_counter reject_compress_skip)
+	check_gt $((poor + skip)) $((24 << 8)) "pages passed through"
+	check_ge "$(mz_counter backing_writes)" $((poor + skip)) \
+		"backing_writes"
+	if [ "$streak" = 0 ]; then
+		check_eq "$skip" 0 "reject_compress_skip"
+	else
+		# One try in 16 after the streak: 1/16 of the rest and the
+		# streak, plus tries racing on the other CPU.
+		check_le "$poor" $(((poor + skip) / 16 + streak + 64)) \
+			"compressions tried"
+	fi
 	verify "$CG_BG_PID"
 	check_gt "$(mz_counter backing_reads)" $((24 << 8)) "backing_reads"
+}
+
+case_compress_streak_ends()
+{
+	local cg kept skip rnd
+
+	# A cgroup whose data turns compressible is cached again: the first
+	# tried page that compresses ends its streak. Kept: stored, whether
+	# still held or written back since.
+	mz_swapon incompressible_streak=32
+	cg=$(cg_create turns)
+	cg_write "$cg" memory.max 16M
+	hold "$cg" 32M incompressible 19
+	rnd=$CG_BG_PID
+	# Out with the rest of it, or reclaim would push it out between the
+	# 2:1 pages below, and its pages would rightly be skipped there.
+	cg_reclaim "$cg" 32M
+	echo "incompressible: $(compress_counts) anon $(cg_read_stat "$cg" anon)"
+	skip=$(mz_counter reject_compress_skip)
+	check_gt "$skip" 1024 "reject_compress_skip"
+	kept=$(($(mz_counter stored_pages) + $(mz_counter written_back_pages)))
+	hold "$cg" 32M 2to1 20
+	echo "then 2:1: $(compress_counts)"
+	# 32M of 2:1 in a cgroup that holds 16M: thousands of pages pushed
+	# out, at most 15 of them untried before the first try succeeds.
+	check_gt $(($(mz_counter stored_pages) + \
+		$(mz_counter written_back_pages))) $((kept + 2048)) "pages kept"
+	check_le "$(mz_counter reject_compress_skip)" $((skip + 64)) \
+		"reject_compress_skip"
+	verify "$CG_BG_PID"
+	verify "$rnd"
 }
 
 case_pool_limit()
@@ -408,12 +456,14 @@ case_block_io()
 }
 
 ktap_print_header
-ktap_set_plan 14
+ktap_set_plan 16
 ktap_case "2:1 data under memory.max is stored compressed (slab) and reads back" case_compressed_slab
 ktap_case "2:1 data under memory.max is stored compressed (zsmalloc) and reads back" case_compressed_zsmalloc
 ktap_case "synchronous_io=N: swap cache and readahead, data reads back" case_async
 ktap_case "same-filled and zero pages use no pool bytes" case_same_filled
-ktap_case "incompressible pages pass through to the disk, counted" case_compress_poor
+ktap_case "incompressible pages pass through to the disk, counted" case_compress_poor 0
+ktap_case "incompressible pages: after a streak, one in 16 is tried" case_compress_poor 32
+ktap_case "a cgroup's data turns compressible: cached again" case_compress_streak_ends
 ktap_case "the pool limit forces writeback; data reads back from the disk" case_pool_limit
 ktap_case "writeback on request writes back exactly N" case_writeback_request
 ktap_case "the swap header goes to the disk, never into the cache" case_header

@@ -72,6 +72,9 @@ case_params()
 	accept_threshold_percent|-5|EINVAL
 	max_compressed_percent|0|EINVAL
 	max_compressed_percent|101|EINVAL
+	incompressible_streak|-1|EINVAL
+	incompressible_streak|1048577|EINVAL
+	incompressible_streak|x|EINVAL
 	reparent_period_ms|-1|EINVAL
 	reparent_period_ms|3600001|EINVAL
 	compressor|nosuch|ENOENT

@@ -21,6 +21,7 @@ MZ_STAT(reject_reclaim_fail, "of reject_cgroup_limit: own writeback made no room
 MZ_STAT(reject_alloc_fail, "stores rejected: payload or tree allocation failed")
 MZ_STAT(reject_kmemcache_fail, "stores rejected: entry allocation failed")
 MZ_STAT(reject_compress_poor, "stores rejected: worse than max_compressed_percent")
+MZ_STAT(reject_compress_skip, "stores passed through untried: incompressible_streak")
 MZ_STAT(reject_compress_fail, "stores rejected: compressor error")
 MZ_STAT(reject_cgroup_limit, "stores rejected: owner at its compressed limit")
 MZ_STAT(reject_disabled, "stores passed through: enabled=N")
