@@ -65,7 +65,9 @@ case_written_back_exact()
 		cg_write "$cg" memory.max 24M
 		hold "$cg" 32M 2to1 $((50 + i))
 	done
-	stored0=$(mz_counter stored_pages)
+	# Once it stands still: on the debug kernel the count read at once
+	# was 209 short of the entries that later left.
+	stored0=$(settled 30 mz_counter stored_pages)
 	wb0=$(mz_counter written_back_pages)
 	inv0=$(mz_counter invalidations)
 	check_gt "$stored0" 4096 "stored_pages before the race"
