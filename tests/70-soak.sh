@@ -108,8 +108,13 @@ _churn()
 		flock -s "$lock"
 		# A subshell: a failure ends the batch, not the loop. Its owners
 		# write only on a mismatch (--quiet), and not into a pipe that a
-		# failed batch's leftover owners would keep open.
-		if ! (churn_batch churn/c $((10000 + iters * 4)) 4 4M 2M "$park"
+		# failed batch's leftover owners would keep open. 8M in 4M, not
+		# 4M in 2M: in 2M a CI run's owner was OOM-killed with 499 of
+		# its 512 pages in the swap cache and none reclaimed (writes to
+		# the disk in flight, or failed by the faults activity and left
+		# dirty: not proven), and the batch's other owners, left in
+		# their 2M cgroups, failed every swap cycle after it.
+		if ! (churn_batch churn/c $((10000 + iters * 4)) 4 8M 4M "$park"
 		      verify_batch) >"$err" 2>&1; then
 			fails=$((fails + 1))
 			say "churn: batch $iters failed: $(<"$err")"
