@@ -103,6 +103,24 @@ static bool mz_store_cgroup_room(struct mz_cgroup *mzc,
 }
 
 /*
+ * Whether to try to keep a page of @mzc that is not same-filled: 0 if so,
+ * else the counter saying why not. Checked before anything is allocated:
+ * a rejected store costs a lookup, not an entry charged and uncharged.
+ */
+static int mz_store_admit(struct mz_cgroup *mzc)
+{
+	if (!mz_pool_accepting()) {
+		mz_shrink_kick();
+		return MZ_STAT_pool_limit_hit;
+	}
+	if (mz_cgroup_skip_compress(mzc))
+		return MZ_STAT_reject_compress_skip;
+	if (mz_cgroup_skip_cold(mzc))
+		return MZ_STAT_reject_low_hits;
+	return 0;
+}
+
+/*
  * Try to keep @page for @slot in the cache. Returns 0 when stored, else
  * the counter saying why not.
  */
@@ -111,10 +129,11 @@ static int mz_store_cache(struct page *page, u32 slot)
 	struct mz_payload payload;
 	struct mem_cgroup *memcg;
 	struct mz_cgroup *mzc;
-	struct mz_entry *e;
+	struct mz_entry *e = NULL;
 	unsigned long value;
+	bool same;
 	void *src;
-	int reason = 0;
+	int reason;
 
 	/*
 	 * Page 0 is the swap header, not swap data (zswap never sees it).
@@ -128,35 +147,36 @@ static int mz_store_cache(struct page *page, u32 slot)
 
 	memcg = mz_page_memcg(page);
 	mzc = mz_cgroup_of(memcg);
+	src = kmap_local_page(page);
+	/* A same-filled page costs neither compression nor pool memory. */
+	same = READ_ONCE(mz_same_filled_pages_enabled) &&
+	       mz_page_same_filled(src, &value);
+	reason = same ? 0 : mz_store_admit(mzc);
+	if (reason)
+		goto unmap;
+
 	e = mz_entry_alloc(memcg, GFP_NOWAIT | __GFP_NOWARN);
 	if (!e) {
 		reason = MZ_STAT_reject_kmemcache_fail;
-		goto put_mzc;
+		goto unmap;
 	}
 	e->slot = slot;
-
-	src = kmap_local_page(page);
-	if (READ_ONCE(mz_same_filled_pages_enabled) &&
-	    mz_page_same_filled(src, &value)) {
+	if (same) {
 		e->handle = value;
-	} else if (!mz_pool_accepting()) {
-		reason = MZ_STAT_pool_limit_hit;
-		mz_shrink_kick();
-	} else if (mz_cgroup_skip_compress(mzc)) {
-		reason = MZ_STAT_reject_compress_skip;
-	} else {
-		/* No direct reclaim: we are most likely in reclaim already. */
-		reason = mz_payload_compress(src, memcg, __GFP_KSWAPD_RECLAIM |
-					     __GFP_NOWARN, &payload);
-		if (reason == MZ_STAT_reject_compress_poor)
-			mz_cgroup_note_compress(mzc, true);
-		if (!reason) {
-			mz_cgroup_note_compress(mzc, false);
-			e->comp = payload.comp;
-			e->handle = payload.handle;
-			e->length = payload.length;
-		}
+		goto unmap;
 	}
+	/* No direct reclaim: we are most likely in reclaim already. */
+	reason = mz_payload_compress(src, memcg, __GFP_KSWAPD_RECLAIM |
+				     __GFP_NOWARN, &payload);
+	if (reason == MZ_STAT_reject_compress_poor)
+		mz_cgroup_note_compress(mzc, true);
+	if (!reason) {
+		mz_cgroup_note_compress(mzc, false);
+		e->comp = payload.comp;
+		e->handle = payload.handle;
+		e->length = payload.length;
+	}
+unmap:
 	kunmap_local(src);
 	if (reason)
 		goto put_entry;
@@ -167,25 +187,20 @@ static int mz_store_cache(struct page *page, u32 slot)
 		goto put_entry;
 	}
 	mz_record_add(e, mzc);
-	mz_cgroup_put(mzc);
-
 	if (mz_tree_insert(e)) {
 		mz_record_del(e);
-		mz_entry_put(e);
 		reason = MZ_STAT_reject_alloc_fail;
-		goto put_memcg;
+		goto put_entry;
 	}
 	trace_mzswap_store(slot, mz_memcg_id(memcg), e->length, 0);
-	if (memcg)
-		css_put(&memcg->css);
-	return 0;
+	goto put_mzc;
 
 put_entry:
-	mz_entry_put(e);
+	if (e)
+		mz_entry_put(e);
+	trace_mzswap_store(slot, mz_memcg_id(memcg), 0, reason);
 put_mzc:
 	mz_cgroup_put(mzc);
-put_memcg:
-	trace_mzswap_store(slot, mz_memcg_id(memcg), 0, reason);
 	if (memcg)
 		css_put(&memcg->css);
 	return reason;
@@ -251,7 +266,7 @@ static int mz_page_read(struct page *page, u32 slot, struct bio *parent)
 	rcu_read_lock();
 	owner = READ_ONCE(e->owner);
 	if (owner && !err)
-		atomic64_inc(&owner->loads);
+		mz_cgroup_count_load(owner);
 	trace_mzswap_load(slot, owner ? owner->id : 0, err ? err : 0);
 	rcu_read_unlock();
 

@@ -124,6 +124,7 @@ extern unsigned int mz_accept_threshold_percent;
 extern bool mz_same_filled_pages_enabled;
 extern unsigned int mz_max_compressed_percent;
 extern unsigned int mz_incompressible_streak;
+extern unsigned int mz_min_hit_percent;
 extern bool mz_shrinker_enabled;
 extern bool mz_synchronous_io;
 extern unsigned int mz_reparent_period_ms;
@@ -394,6 +395,15 @@ struct mz_cgroup {
 	 * or skipped for it (mz_cgroup_skip_compress()); a hint, racy.
 	 */
 	atomic_t poor;
+	/*
+	 * Its entries' recent departures (mz_cgroup_skip_cold()): loads
+	 * (hits) and writebacks (misses), halved together as their sum
+	 * passes a window; @probe counts the stores skipped meanwhile.
+	 * Hints, racy.
+	 */
+	atomic_t recent_loads;
+	atomic_t recent_written;
+	atomic_t probe;
 };
 
 extern struct mem_cgroup *mz_root_memcg;
@@ -408,6 +418,9 @@ void mz_record_set_length(struct mz_entry *e, u16 length);
 bool mz_cgroup_over_limit(struct mz_cgroup *mzc, unsigned int more);
 bool mz_cgroup_skip_compress(struct mz_cgroup *mzc);
 void mz_cgroup_note_compress(struct mz_cgroup *mzc, bool poor);
+bool mz_cgroup_skip_cold(struct mz_cgroup *mzc);
+void mz_cgroup_count_load(struct mz_cgroup *mzc);
+void mz_cgroup_count_written(struct mz_cgroup *mzc);
 bool mz_cgroup_writeback_enabled(struct mz_cgroup *mzc);
 bool mz_memcg_writeback_enabled(struct mem_cgroup *memcg);
 void mz_memcg_note_swapin(struct mem_cgroup *memcg);

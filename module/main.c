@@ -172,6 +172,15 @@ module_param_cb(incompressible_streak, &mz_range_ops,
 MODULE_PARM_DESC(incompressible_streak,
 		 "After this many pages of a cgroup in a row compress worse than max_compressed_percent, try one page in 16 until one compresses (0: try every page) [0-1048576]");
 
+unsigned int mz_min_hit_percent = 25;
+static struct mz_uint_range mz_min_hit_percent_range = {
+	.val = &mz_min_hit_percent, .min = 0, .max = 100,
+};
+module_param_cb(min_hit_percent, &mz_range_ops, &mz_min_hit_percent_range,
+		0644);
+MODULE_PARM_DESC(min_hit_percent,
+		 "Once fewer than this percent of a cgroup's recent entries were loaded before being written back, try one of its pages in 16 and pass the rest through (0: cache every page) [0-100]");
+
 /*
  * A new period applies at once: the sweep runs now and re-arms itself with
  * it. Not before init is done (init starts the sweep), and never once exit

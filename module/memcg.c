@@ -453,6 +453,63 @@ void mz_cgroup_note_compress(struct mz_cgroup *mzc, bool poor)
 		atomic_set(&mzc->poor, 0);
 }
 
+/*
+ * When caching loses, don't cache. An entry leaves the cache loaded (the
+ * cache saved a disk write and read for one compression) or written back
+ * (it cost a compression and a decompression on top of the disk's write
+ * and read, and its memory, charged to the cgroup, squeezed the cgroup's
+ * working set meanwhile). Once fewer than min_hit_percent of a cgroup's
+ * last MZ_HITS_WINDOW or so departures were loads, its stores go to the
+ * backing device untried, but one in MZ_HITS_PROBE: the probes keep the
+ * ratio measured, so a cgroup whose entries start being loaded again is
+ * cached again. Same-filled pages cost neither and are always kept
+ * (mz_store_cache()). The counts are hints, updated without a lock: a
+ * race skips or caches a page it should not have.
+ */
+#define MZ_HITS_WINDOW	256
+#define MZ_HITS_MIN	64
+#define MZ_HITS_PROBE	16
+
+bool mz_cgroup_skip_cold(struct mz_cgroup *mzc)
+{
+	unsigned int pct = READ_ONCE(mz_min_hit_percent);
+	int loads = atomic_read(&mzc->recent_loads);
+	int written = atomic_read(&mzc->recent_written);
+
+	if (!pct || loads + written < MZ_HITS_MIN ||
+	    loads * 100 >= pct * (loads + written))
+		return false;
+	return atomic_inc_return(&mzc->probe) % MZ_HITS_PROBE;
+}
+
+/* @count went up by one: halve both counts once they pass the window. */
+static void mz_cgroup_note_leave(struct mz_cgroup *mzc, atomic_t *count)
+{
+	int loads, written;
+
+	atomic_inc(count);
+	loads = atomic_read(&mzc->recent_loads);
+	written = atomic_read(&mzc->recent_written);
+	if (loads + written > MZ_HITS_WINDOW) {
+		atomic_set(&mzc->recent_loads, loads / 2);
+		atomic_set(&mzc->recent_written, written / 2);
+	}
+}
+
+/* An entry of @mzc was loaded: a hit. Under RCU or a reference. */
+void mz_cgroup_count_load(struct mz_cgroup *mzc)
+{
+	atomic64_inc(&mzc->loads);
+	mz_cgroup_note_leave(mzc, &mzc->recent_loads);
+}
+
+/* An entry of @mzc was written back: a miss. Under RCU or a reference. */
+void mz_cgroup_count_written(struct mz_cgroup *mzc)
+{
+	atomic64_inc(&mzc->written_back);
+	mz_cgroup_note_leave(mzc, &mzc->recent_written);
+}
+
 /* Writeback is off if it is off for @mzc or any ancestor. */
 bool mz_cgroup_writeback_enabled(struct mz_cgroup *mzc)
 {

@@ -510,7 +510,7 @@ static s64 mz_entry_erase_written(struct mz_entry *e)
 	if (mz_tree_erase_if(e)) {
 		id = 0;
 		if (owner) {
-			atomic64_inc(&owner->written_back);
+			mz_cgroup_count_written(owner);
 			id = owner->id;
 		}
 		mz_stat_inc(MZ_STAT_written_back_pages);

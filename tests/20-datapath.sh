@@ -206,6 +206,78 @@ case_compress_streak_ends()
 	verify "$rnd"
 }
 
+# hit_counts: "low_hits N stored N written_back N loads N".
+hit_counts()
+{
+	echo "low_hits $(mz_counter reject_low_hits) stored $(mz_counter stored_pages) written_back $(mz_counter written_back_pages) loads $(mz_counter loads)"
+}
+
+case_low_hits()
+{
+	local cg pct=$1 low kept
+
+	# A cyclic pattern four times its cgroup's memory: every entry is
+	# written back before the re-read comes to it, none loaded. Once
+	# the cgroup's departures are under $pct percent loads, its pages
+	# pass through untried but one in 16 (0: every page is cached).
+	mz_swapon min_hit_percent="$pct"
+	cg=$(cg_create cold)
+	cg_write "$cg" memory.max 16M
+	hold "$cg" 64M 2to1 21
+	hit_counts
+	low=$(mz_counter reject_low_hits)
+	kept=$(($(mz_counter stored_pages) + $(mz_counter written_back_pages)))
+	if [ "$pct" = 0 ]; then
+		check_eq "$low" 0 "reject_low_hits"
+		check_gt "$kept" $((32 << 8)) "pages kept"
+	else
+		# 48M pushed out at least. Cached: what filled the pool
+		# before reclaim wrote back its first 64 entries, and those
+		# stored while that writeback was in flight (16M and more
+		# under TCG), then one in 16. All cached: 12,975 kept.
+		check_gt "$low" $((16 << 8)) "reject_low_hits"
+		check_le "$kept" $((low / 15 + (24 << 8))) "pages kept"
+	fi
+	verify "$CG_BG_PID"
+	check_eq "$(cg_read_key "$cg" memory.events oom_kill)" 0 "oom_kill"
+}
+
+case_low_hits_ends()
+{
+	local cg low stored seed
+
+	# A cgroup whose entries start being loaded is cached again: its
+	# probes are loaded, not written back, and lift its ratio.
+	mz_swapon min_hit_percent=25
+	cg=$(cg_create cold)
+	cg_write "$cg" memory.max 16M
+	hold "$cg" 64M 2to1 22
+	verify "$CG_BG_PID"
+	echo "cold: $(hit_counts)"
+	check_gt "$(mz_counter reject_low_hits)" $((32 << 8)) "reject_low_hits"
+	# From here on nothing is written back: what leaves the cache is
+	# loaded (memory.reclaim pushes out, verify reads back).
+	echo N >/sys/module/mzswap/parameters/shrinker_enabled
+	cg_write "$cg" memory.max max
+	for seed in 23 24; do
+		hold "$cg" 16M 2to1 "$seed"
+		cg_reclaim "$cg" 16M
+		verify "$CG_BG_PID"
+		echo "probes loaded ($seed): $(hit_counts)"
+	done
+	low=$(mz_counter reject_low_hits)
+	stored=$(mz_counter stored_pages)
+	hold "$cg" 16M 2to1 25
+	cg_reclaim "$cg" 16M
+	echo "cached again: $(hit_counts)"
+	# 16M pushed out (4096 pages, less what reclaim left): all kept.
+	check_gt "$(mz_counter stored_pages)" $((stored + (8 << 8))) \
+		"stored_pages"
+	check_le "$(mz_counter reject_low_hits)" $((low + 64)) \
+		"reject_low_hits"
+	verify "$CG_BG_PID"
+}
+
 case_pool_limit()
 {
 	local cg
@@ -456,7 +528,7 @@ case_block_io()
 }
 
 ktap_print_header
-ktap_set_plan 16
+ktap_set_plan 19
 ktap_case "2:1 data under memory.max is stored compressed (slab) and reads back" case_compressed_slab
 ktap_case "2:1 data under memory.max is stored compressed (zsmalloc) and reads back" case_compressed_zsmalloc
 ktap_case "synchronous_io=N: swap cache and readahead, data reads back" case_async
@@ -464,6 +536,9 @@ ktap_case "same-filled and zero pages use no pool bytes" case_same_filled
 ktap_case "incompressible pages pass through to the disk, counted" case_compress_poor 0
 ktap_case "incompressible pages: after a streak, one in 16 is tried" case_compress_poor 32
 ktap_case "a cgroup's data turns compressible: cached again" case_compress_streak_ends
+ktap_case "min_hit_percent=0: entries written back, never loaded, all cached" case_low_hits 0
+ktap_case "entries written back, never loaded: one page in 16 is tried" case_low_hits 25
+ktap_case "a cold cgroup's entries are loaded again: cached again" case_low_hits_ends
 ktap_case "the pool limit forces writeback; data reads back from the disk" case_pool_limit
 ktap_case "writeback on request writes back exactly N" case_writeback_request
 ktap_case "the swap header goes to the disk, never into the cache" case_header

@@ -75,6 +75,9 @@ case_params()
 	incompressible_streak|-1|EINVAL
 	incompressible_streak|1048577|EINVAL
 	incompressible_streak|x|EINVAL
+	min_hit_percent|-1|EINVAL
+	min_hit_percent|101|EINVAL
+	min_hit_percent|25%|EINVAL
 	reparent_period_ms|-1|EINVAL
 	reparent_period_ms|3600001|EINVAL
 	compressor|nosuch|ENOENT
