@@ -560,6 +560,17 @@ static void mz_backing_install(const char *path, struct mz_backing *b)
 	strscpy(mz_dev.backing_path, path, sizeof(mz_dev.backing_path));
 	mz_dev.nr_slots = b->nr_slots;
 	mz_dev.slot_busy = b->slot_busy;
+	/*
+	 * The swap layer chooses slot allocation and readahead by the disk's
+	 * rotational flag (SWP_SOLIDSTATE; and 6.1 reads ahead by page
+	 * table, not by slot, only while no rotational swap is on). A slot
+	 * here is the same slot of the backing device, where every miss of
+	 * the cache goes: describe the disk as that device.
+	 */
+	if (bdev_nonrot(b->bdev))
+		blk_queue_flag_set(QUEUE_FLAG_NONROT, mz_dev.disk->queue);
+	else
+		blk_queue_flag_clear(QUEUE_FLAG_NONROT, mz_dev.disk->queue);
 	set_capacity_and_notify(mz_dev.disk,
 				(sector_t)b->nr_slots << MZ_SECTORS_PER_PAGE_SHIFT);
 	mz_writeback_start();

@@ -189,6 +189,34 @@ case_backing_change_large()
 	klog_check_since_mark
 }
 
+# rotational DEV: DEV's queue/rotational (a /dev path or a name in /sys/block).
+rotational()
+{
+	cat "/sys/block/${1##*/}/queue/rotational"
+}
+
+case_rotational_follows_backing()
+{
+	local rot
+
+	# The swap layer allocates slots and reads ahead by the swap disk's
+	# rotational flag; mzswap0's misses go to the backing device, so it
+	# takes that device's flag: the virtio disk's, then zram's (never
+	# rotational), then the disk's again.
+	mz_attach
+	rot=$(rotational "$MZ_DISK_BACKING")
+	echo "$MZ_DISK_BACKING rotational $rot"
+	check_eq "$(rotational mzswap0)" "$rot" "rotational over $MZ_DISK_BACKING"
+	[ -d /sys/block/zram0 ] || modprobe zram num_devices=1
+	echo 64M >/sys/block/zram0/disksize
+	param_write backing_dev /dev/zram0
+	check_eq "$(rotational zram0)" 0 "zram0 rotational"
+	check_eq "$(rotational mzswap0)" 0 "rotational over zram0"
+	param_write backing_dev "$MZ_DISK_BACKING"
+	check_eq "$(rotational mzswap0)" "$rot" "rotational over $MZ_DISK_BACKING again"
+	echo 1 >/sys/block/zram0/reset
+}
+
 case_rmmod_large()
 {
 	mz_attach
@@ -407,10 +435,11 @@ expect_write_errno()
 }
 
 ktap_print_header
-ktap_set_plan 7
+ktap_set_plan 8
 ktap_case "parameters written during rmmod: refused with ENODEV, 20 rounds" case_params_during_rmmod
 ktap_case "whole-device write-zeroes then discard of a million entries" case_discard_full
 ktap_case "backing change drops a million entries" case_backing_change_large
+ktap_case "mzswap0 is rotational as its backing device is" case_rotational_follows_backing
 ktap_case "rmmod drops a million entries" case_rmmod_large
 ktap_case "device I/O: misaligned and out-of-range requests refused, rewrite replaces" case_device_io
 ktap_case "a new store during a slow writeback: skipped as busy, reads back new" case_skip_busy
