@@ -470,14 +470,24 @@ void mz_cgroup_note_compress(struct mz_cgroup *mzc, bool poor)
 #define MZ_HITS_MIN	64
 #define MZ_HITS_PROBE	16
 
+/* Loads in percent of @mzc's recent departures; -1 while too few to say. */
+static int mz_cgroup_hit_percent(struct mz_cgroup *mzc)
+{
+	int loads = atomic_read(&mzc->recent_loads);
+	int n = loads + atomic_read(&mzc->recent_written);
+
+	return n < MZ_HITS_MIN ? -1 : loads * 100 / n;
+}
+
 bool mz_cgroup_skip_cold(struct mz_cgroup *mzc)
 {
 	unsigned int pct = READ_ONCE(mz_min_hit_percent);
-	int loads = atomic_read(&mzc->recent_loads);
-	int written = atomic_read(&mzc->recent_written);
+	int hits;
 
-	if (!pct || loads + written < MZ_HITS_MIN ||
-	    loads * 100 >= pct * (loads + written))
+	if (!pct)
+		return false;
+	hits = mz_cgroup_hit_percent(mzc);
+	if (hits < 0 || hits >= pct)
 		return false;
 	return atomic_inc_return(&mzc->probe) % MZ_HITS_PROBE;
 }
@@ -955,6 +965,7 @@ static void mz_cgroup_show_one(struct seq_file *m, const char *path,
 			       bool online, struct mz_cgroup *mzc)
 {
 	u64 max = READ_ONCE(mzc->max_bytes);
+	int hits = mz_cgroup_hit_percent(mzc);
 
 	seq_printf(m, "%s %llu %d %llu %llu %llu %lld %lld %lld %d ",
 		   path, mzc->id, online,
@@ -966,9 +977,13 @@ static void mz_cgroup_show_one(struct seq_file *m, const char *path,
 		   (s64)atomic64_read(&mzc->rejects),
 		   mz_cgroup_writeback_enabled(mzc));
 	if (max == U64_MAX)
-		seq_puts(m, "max\n");
+		seq_puts(m, "max ");
 	else
-		seq_printf(m, "%llu\n", max);
+		seq_printf(m, "%llu ", max);
+	if (hits < 0)
+		seq_puts(m, "-\n");
+	else
+		seq_printf(m, "%d\n", hits);
 }
 
 /*
@@ -985,7 +1000,7 @@ void mz_cgroups_show(struct seq_file *m)
 
 	if (!path)
 		return;
-	seq_puts(m, "# path id online stored_pages compressed_bytes same_filled loads written_back rejects writeback max\n");
+	seq_puts(m, "# path id online stored_pages compressed_bytes same_filled loads written_back rejects writeback max hit_percent\n");
 
 	/*
 	 * Live cgroups, under RCU: their mz_cgroups cannot be freed before

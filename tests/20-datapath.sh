@@ -225,6 +225,8 @@ case_low_hits()
 	cg_write "$cg" memory.max 16M
 	hold "$cg" 64M 2to1 21
 	hit_counts
+	# Its table line says why: loads were few of the entries that left.
+	check_le "$(mz_cg_field "$cg" hit_percent)" 10 "hit_percent"
 	low=$(mz_counter reject_low_hits)
 	kept=$(($(mz_counter stored_pages) + $(mz_counter written_back_pages)))
 	if [ "$pct" = 0 ]; then
@@ -275,6 +277,7 @@ case_low_hits_ends()
 		"stored_pages"
 	check_le "$(mz_counter reject_low_hits)" $((low + 64)) \
 		"reject_low_hits"
+	check_ge "$(mz_cg_field "$cg" hit_percent)" 25 "hit_percent"
 	verify "$CG_BG_PID"
 }
 

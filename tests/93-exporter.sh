@@ -108,7 +108,7 @@ stop_node_exporter()
 case_scrape_equals_debugfs()
 {
 	local a b='' n v try path rest id online stored bytes same
-	local loads wb rejects wbon max
+	local loads wb rejects wbon max hits
 
 	setup
 	# Idle: debugfs reads the same before and after the export and scrape.
@@ -138,7 +138,7 @@ case_scrape_equals_debugfs()
 	# 4,055 to 2,338 after the scrape).
 	n=0
 	while IFS=$'\t' read -r path rest; do
-		read -r id online stored bytes same loads wb rejects wbon max <<<"$rest"
+		read -r id online stored bytes same loads wb rejects wbon max hits <<<"$rest"
 		: "$id" "$online"
 		check_eq "$(one_value "$path stored" "$(series mzswap_cgroup_stored_pages "$path")")" "$stored" "$path stored_pages"
 		check_eq "$(series mzswap_cgroup_compressed_bytes "$path")" "$bytes" "$path compressed_bytes"
@@ -149,10 +149,12 @@ case_scrape_equals_debugfs()
 		check_eq "$(series mzswap_cgroup_writeback_enabled "$path")" "$wbon" "$path writeback"
 		[ "$max" != max ] || max=+Inf
 		check_eq "$(series mzswap_cgroup_max_bytes "$path")" "$max" "$path max"
+		[ "$hits" != - ] || hits=''
+		check_eq "$(series mzswap_cgroup_hit_percent "$path")" "$hits" "$path hit_percent"
 		n=$((n + 1))
-	done < <(awk '!/^#/ && NF >= 11 {
+	done < <(awk '!/^#/ && NF >= 12 {
 			p = $0
-			for (i = 0; i < 10; i++)
+			for (i = 0; i < 11; i++)
 				sub(/ [^ ]*$/, "", p)
 			print p "\t" substr($0, length(p) + 2)
 		}' <<<"$a")
@@ -170,7 +172,7 @@ case_bounded_labels()
 {
 	local out total labels l
 
-	total=$(awk '!/^#/ && NF >= 11 { s += $(NF - 7) } END { print s + 0 }' \
+	total=$(awk '!/^#/ && NF >= 12 { s += $(NF - 8) } END { print s + 0 }' \
 		"$MZ_DEBUGFS/cgroups")
 	check_gt "$total" 0 "stored pages in the table"
 
