@@ -19,8 +19,11 @@ case_read_once()
 	local cg wb r0 reads
 
 	# No shrinker and no pool limit: a page read and swapped out again
-	# stays in the cache, so every backing read is a first read.
-	mz_swapon synchronous_io=Y shrinker_enabled=N
+	# stays in the cache, so every backing read is a first read. Every
+	# page cached (min_hit_percent=0): after the writeback of them all,
+	# the cgroup has loaded none of its entries and would pass its pages
+	# through, to be read from the disk again.
+	mz_swapon synchronous_io=Y shrinker_enabled=N min_hit_percent=0
 	cg=$(cg_create once)
 	cg_write "$cg" memory.max 24M
 	hold "$cg" 32M 2to1 61
