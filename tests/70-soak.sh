@@ -99,6 +99,20 @@ _press()
 	tally "$name" "$iters" "$fails"
 }
 
+# churn_clear: after a failed batch, kill what it left in its limited
+# cgroups and remove them: one failure, counted, must not make every
+# later swap cycle fail too (its owners' pages held in 4M each).
+churn_clear()
+{
+	local cg
+
+	for cg in "$(cg_path churn)"/c*/; do
+		[ -d "$cg" ] || continue
+		(cg_destroy "${cg%/}") >/dev/null 2>&1 ||
+			say "churn: cannot remove ${cg%/} after a failed batch"
+	done
+}
+
 _churn()
 {
 	local park=$1 iters=0 fails=0 lock err=$RES/churn.err
@@ -118,6 +132,7 @@ _churn()
 		      verify_batch) >"$err" 2>&1; then
 			fails=$((fails + 1))
 			say "churn: batch $iters failed: $(<"$err")"
+			churn_clear
 		fi
 		flock -u "$lock"
 		iters=$((iters + 1))
