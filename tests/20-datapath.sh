@@ -139,10 +139,11 @@ case_same_filled()
 	done
 }
 
-# compress_counts: "poor N skip N backing_writes N stored N".
+# The counters the compression-admission cases log.
 compress_counts()
 {
-	echo "poor $(mz_counter reject_compress_poor) skip $(mz_counter reject_compress_skip) backing_writes $(mz_counter backing_writes) stored $(mz_counter stored_pages)"
+	mz_counters reject_compress_poor reject_compress_skip backing_writes \
+		stored_pages
 }
 
 case_compress_poor()
@@ -206,10 +207,10 @@ case_compress_streak_ends()
 	verify "$rnd"
 }
 
-# hit_counts: "low_hits N stored N written_back N loads N".
+# The counters the hit-admission cases log.
 hit_counts()
 {
-	echo "low_hits $(mz_counter reject_low_hits) stored $(mz_counter stored_pages) written_back $(mz_counter written_back_pages) loads $(mz_counter loads)"
+	mz_counters reject_low_hits stored_pages written_back_pages loads
 }
 
 case_low_hits()

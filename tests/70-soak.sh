@@ -149,13 +149,18 @@ _churn()
 # with zswap's memory.zswap.writeback=0). With a small pool or compressed
 # limit, further stores are refused and pass through instead. Every
 # cgroup is cached (min_hit_percent 0) from a few steps before the pool
-# limit drops to 1% until it is lifted: the writeback activity makes
+# limit drops to 1% until it is lifted, and admitted by the loaded
+# min_hit_percent the rest of the time: the writeback activity makes
 # every cgroup look cold (its entries written back, not loaded), and a
 # CI run at the default saw the pool never reach 1% (pool_limit_hit 0).
 _knobs()
 {
 	local p1=$1 iters=0 fails=0 spec
 	local comps=(lz4 zstd lzo lzo-rle)
+	local hits
+
+	# The loaded value (the default, unless MZ_LOAD_PARAMS says).
+	hits=$(<"$PARAMS/min_hit_percent")
 	local steps=(
 		"$PARAMS/enabled N"
 		"$PARAMS/enabled Y"
@@ -165,7 +170,7 @@ _knobs()
 		"$PARAMS/accept_threshold_percent 60"
 		"$PARAMS/shrinker_enabled Y"
 		"$PARAMS/max_pool_percent 10"
-		"$PARAMS/min_hit_percent 25"
+		"$PARAMS/min_hit_percent $hits"
 		"$MZ_DEBUGFS/cgroup_max $p1 1048576"
 		"$MZ_DEBUGFS/cgroup_writeback $p1 0"
 		"$PARAMS/reparent_period_ms 100"

@@ -13,7 +13,9 @@
 #   MZ_DEBUGFS            /sys/kernel/debug/mzswap
 #   mz_counter_names      print the counter names listed in stats.h
 #   mz_counter NAME       print the value of counter NAME
-#   mz_counters           print "NAME VALUE" for every counter
+#   mz_counters           print "NAME VALUE" for every counter, a line each
+#   mz_counters NAME...   print "NAME VALUE NAME VALUE ..." on one line, for
+#                         a test's log
 #   mz_load [PARAM=VAL...]  insmod mzswap.ko with module parameters; append
 #                         where it put the module's code to MZ_LOADS
 #   mz_unload             rmmod mzswap
@@ -71,11 +73,18 @@ mz_counter()
 
 mz_counters()
 {
-	local name
+	local name line=()
 
-	for name in $(mz_counter_names); do
-		echo "$name $(mz_counter "$name")"
+	if [ $# = 0 ]; then
+		for name in $(mz_counter_names); do
+			echo "$name $(mz_counter "$name")"
+		done
+		return
+	fi
+	for name; do
+		line+=("$name" "$(mz_counter "$name")")
 	done
+	echo "${line[*]}"
 }
 
 # mz_load [PARAM=VAL...]: insmod the module with MZ_LOAD_PARAMS (a file
