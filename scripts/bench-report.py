@@ -22,7 +22,10 @@ RAW holds one fact per line:
   hits SETUP LABEL loads N written_back N        one cgroup's cache hits
   mkdir SETUP SPEED read_iops N ...              a mkdir latency run
 
-A LABEL ending in @nvme is a run over the calibrated disks. BASELINE, an
+A LABEL ending in @nvme is a run over the calibrated disks. A SETUP and
+LABEL run more than once (the program, in rounds) stand for their median
+run: the tables show that run's facts, and list every run's wall time.
+BASELINE, an
 older RAW, gives the synchronous_io=N figures the unthrottled runs are
 held to (its setup mzswap-async, or mzswap if it has none).
 """
@@ -38,7 +41,7 @@ def facts(kv):
     return {k: int(v) for k, v in zip(kv[0::2], kv[1::2])}
 
 
-runs, head, meta, pools, cgsteps = {}, {}, {}, [], []
+allruns, head, meta, pools, cgsteps = defaultdict(list), {}, {}, [], []
 prog, sections, notes = {}, [], []
 cal, skips, hits, mkdirs = {}, {}, defaultdict(list), []
 steps = defaultdict(lambda: [0, 0])
@@ -50,7 +53,7 @@ for line in open(raw):
     if w[0] == "kernel":
         head = dict(zip(w[0::2], w[1::2]))
     elif w[0] == "run":
-        runs[w[1], w[2]] = facts(w[3:])
+        allruns[w[1], w[2]].append(facts(w[3:]))
     elif w[0] == "lat":
         lat[w[1], w[2], w[3]][int(w[4])] += int(w[5])
     elif w[0] == "pool":
@@ -82,6 +85,15 @@ for line in open(raw):
         mkdirs.append((w[1], w[2], facts(w[3:])))
     elif w[0] == "meta":
         meta[w[1]] = facts(w[2:])
+
+
+def median_run(rs):
+    """The run of median wall time (the lower middle one of an even
+    number); a single run is itself."""
+    return sorted(rs, key=lambda r: r["wall_ms"])[(len(rs) - 1) // 2]
+
+
+runs = {k: median_run(v) for k, v in allruns.items()}
 
 
 def pct(hist, p):
@@ -173,6 +185,15 @@ for label in labels:
                "Output checked against the same sort without a limit. "
                "Stored pages and pool: the peak, sampled every second.",
                ""]
+        many = [s for s in setups if len(allruns.get((s, label), [])) > 1]
+        if many:
+            md += [f"The setups that finished ran it {max(len(allruns[s, label]) for s in many)} "
+                   "times, a round over all of them at a time; each row is "
+                   "its setup's median run. Every run's wall seconds, in "
+                   "order: " + "; ".join(
+                       f"{s} " + ", ".join(f"{r['wall_ms'] / 1000:.1f}"
+                                           for r in allruns[s, label])
+                       for s in many) + ".", ""]
     else:
         md += [f"## one cgroup, {head.get('size', '?')} in memory.max="
                f"{head.get('limit', '?')}, {base}{over}", ""]
@@ -236,12 +257,12 @@ for label in labels:
 
 def load_runs(path):
     """The run facts of another RAW file."""
-    out = {}
+    out = defaultdict(list)
     for line in open(path):
         w = line.split()
         if w and w[0] == "run":
-            out[w[1], w[2]] = facts(w[3:])
-    return out
+            out[w[1], w[2]].append(facts(w[3:]))
+    return {k: median_run(v) for k, v in out.items()}
 
 
 def wall_of(rs, s, label):
@@ -380,7 +401,9 @@ if hits:
         wb = sum(y for _, y in v)
         hr = f"{lo / (lo + wb):.2f}" if lo + wb else "—"
         per = ", ".join(f"{x / (x + y):.2f}" for x, y in v if x + y)
-        md.append(f"| {s} {label} | {len(v)} | {lo} | {wb} | {hr}"
+        n = len(allruns.get((s, label), [])) or 1
+        ncg = f"{len(v) // n} × {n} runs" if n > 1 else f"{len(v)}"
+        md.append(f"| {s} {label} | {ncg} | {lo} | {wb} | {hr}"
                   f"{f' ({per})' if len(v) > 1 else ''} |")
     md.append("")
 if mkdirs:
