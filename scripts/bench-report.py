@@ -87,6 +87,10 @@ for line in open(raw):
         meta[w[1]] = facts(w[2:])
 
 
+# Stored pages below which a run's density column stays empty.
+DENSITY_MIN = 1024
+
+
 def median_run(rs):
     """The run of median wall time (the lower middle one of an even
     number); a single run is itself."""
@@ -164,7 +168,10 @@ md = ["# mzswap benchmark", "",
       "probes: compare ratios. Wall time is the workload's own: the "
       "pattern's write and re-read, or the program's run, without the "
       "bench reading the cache's state in between. Density is stored "
-      "bytes over the memory the pool takes.", ""]
+      "bytes over the memory the pool takes, given once the pool holds "
+      f"{DENSITY_MIN} pages.", ""]
+
+
 def mib(r, key):
     return f"{r[key] / 2**20:.1f}" if key in r else "—"
 
@@ -211,8 +218,11 @@ for label in labels:
             continue
         out = outcome(r)
         st, ld = lat[s, label, "store"], lat[s, label, "load"]
+        # A few hundred entries in slabs left from a fuller pool say how
+        # empty the slabs are, not how densely entries pack.
         dens = (f"{r['stored_pages'] * 4096 / r['pool_bytes']:.2f}"
-                if r["stored_pages"] and r["pool_bytes"] else "—")
+                if r["stored_pages"] >= DENSITY_MIN and r["pool_bytes"]
+                else "—")
         md.append(f"| {s} | {out} | {r['wall_ms'] / 1000:.1f} | "
                   f"{mib(r, 'limit_bytes')} | {mib(r, 'peak_bytes')} | "
                   f"{r['pgmajfault']} | {r['pswpin']} | {r['pswpout']} | "

@@ -6,8 +6,9 @@
 # met or NOT MET as the numbers do, including the runs that did not end
 # normally (an OOM-kill, a stopped run, a zram-eq that cannot run, zram's
 # unthrottled runs standing in for the calibrated pass), and a setup run
-# more than once stands for its median run; its hit ratios
-# and mkdir latencies must be the facts'. Runs on the host in a second.
+# more than once stands for its median run; density needs 1024 pages in
+# the pool; its hit ratios and mkdir latencies must be the facts'. Runs
+# on the host in a second.
 #
 # vm: host timeout=60
 set -euo pipefail
@@ -40,7 +41,7 @@ run()
 	run zram 4to1 2000
 	run zram-eq 4to1 30000
 	# Calibrated: mzswap 0.9x the disk, 1.2x zswap-cap, 10x zram.
-	run zswap-cap 2to1@nvme 15000
+	run zswap-cap 2to1@nvme 15000 stored_pages 4096 pool_bytes 8388608
 	run mzswap 2to1@nvme 18000
 	run disk 2to1@nvme 20000
 	# mzswap OOM-killed: every target of the workload not met.
@@ -125,6 +126,24 @@ case_median_run()
 	[[ $line != *zswap-cap* ]] || fail "a single run is listed"
 }
 
+case_density()
+{
+	local line
+
+	# 4,096 pages in 8 MiB: 2.00. Ten pages (every other run): too few
+	# to say anything but how empty the slabs are.
+	# The first such row: 2to1@nvme's table comes before 4to1@nvme's.
+	line=$(grep -F "| zswap-cap | ok | 15.0 |" "$DIR/r.md" | head -n 1) ||
+		fail "no row of zswap-cap's 2to1@nvme run"
+	echo "$line"
+	[[ $line == *"| 4096 | 8.0 | 2.00 |"* ]] || fail "density is not 2.00"
+	line=$(grep -F "| mzswap | ok | 18.0 |" "$DIR/r.md" | head -n 1) ||
+		fail "no row of mzswap's 2to1@nvme run"
+	echo "$line"
+	[[ $line == *"| 10 | 0.0 | — |"* ]] ||
+		fail "density given for ten pages"
+}
+
 case_hits_mkdir()
 {
 	local line
@@ -144,9 +163,10 @@ case_hits_mkdir()
 }
 
 ktap_print_header
-ktap_set_plan 4
+ktap_set_plan 5
 ktap_case "bench-report.py reports canned facts" case_report_runs
 ktap_case "the targets table says met and NOT MET as the ratios do" case_targets
 ktap_case "a setup run in rounds stands for its median run" case_median_run
+ktap_case "density is given once the pool holds 1024 pages" case_density
 ktap_case "hit ratios and mkdir latencies are the facts'" case_hits_mkdir
 ktap_finished
