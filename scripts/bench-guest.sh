@@ -200,10 +200,9 @@ teardown_swap()
 # cache_state SETUP: "stored_pages N pool_bytes N written_back N".
 # Builtins only, no fork: the sampler runs it every second beside the
 # timed program, and QEMU runs every vCPU on one host thread, so any work
-# in the guest is the program's time too. (Through 2026-12-05 mzswap's
-# took some 70 forks a sample, a subshell per slab class: its sorts ran
-# up to twice as long as they did unsampled, the disk's, with no forks,
-# about 1.5 times.)
+# in the guest is the program's time too, and a setup whose state costs
+# more to read would look slower
+# (docs/notes/2026-12-05-sort-sampler.md).
 cache_state()
 {
 	local stored=0 pool=0 wb=0 d c slabs order

@@ -24,10 +24,10 @@ RAW holds one fact per line:
 
 A LABEL ending in @nvme is a run over the calibrated disks. A SETUP and
 LABEL run more than once (the program, in rounds) stand for their median
-run: the tables show that run's facts, and list every run's wall time.
-BASELINE, an
-older RAW, gives the synchronous_io=N figures the unthrottled runs are
-held to (its setup mzswap-async, or mzswap if it has none).
+run: the tables show that run's facts, and list every run's wall time
+and any run's end other than ok. BASELINE, an older RAW, gives the
+synchronous_io=N figures the unthrottled runs are held to (its setup
+mzswap-async, or mzswap if it has none).
 """
 import subprocess
 import sys
@@ -194,12 +194,15 @@ for label in labels:
                ""]
         many = [s for s in setups if len(allruns.get((s, label), [])) > 1]
         if many:
-            md += [f"The setups that finished ran it {max(len(allruns[s, label]) for s in many)} "
+            rounds = max(len(allruns[s, label]) for s in many)
+            md += [f"The setups that finished their first run ran it {rounds} "
                    "times, a round over all of them at a time; each row is "
                    "its setup's median run. Every run's wall seconds, in "
                    "order: " + "; ".join(
-                       f"{s} " + ", ".join(f"{r['wall_ms'] / 1000:.1f}"
-                                           for r in allruns[s, label])
+                       f"{s} " + ", ".join(
+                           f"{r['wall_ms'] / 1000:.1f}" +
+                           ("" if outcome(r) == "ok" else f" ({outcome(r)})")
+                           for r in allruns[s, label])
                        for s in many) + ".", ""]
     else:
         md += [f"## one cgroup, {head.get('size', '?')} in memory.max="
