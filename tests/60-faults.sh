@@ -24,8 +24,21 @@ fault()
 	echo "$2" >"$FAULTS/$1/times"
 }
 
-
-
+# check_failed_load RC: a pattern whose load failed died of it: SIGBUS
+# (128 + 7), or SIGSEGV (128 + 11) when the kernel could not write the
+# SIGBUS frame because the stack's own page was out and its load failed
+# too (arch/x86 signal_setup_done(): force_sigsegv()); seen on the debug
+# kernel, whose slower reclaim had pushed the stack out. Never 0 or 1:
+# no load may return wrong data (the pattern compares bytes and follows
+# no pointer it read: wrong data is exit 1, never a SIGSEGV).
+check_failed_load()
+{
+	if [ "$1" = $((128 + 11)) ]; then
+		echo "killed by SIGSEGV: its SIGBUS frame could not be written"
+		return 0
+	fi
+	check_eq "$1" $((128 + 7)) "pattern killed by SIGBUS"
+}
 
 case_store_faults()
 {
@@ -105,13 +118,13 @@ case_decompress()
 			"the cgroup's stored_pages"
 	fi
 
-	# A load that cannot decompress fails: SIGBUS, never wrong data.
+	# A load that cannot decompress fails: a signal, never wrong data.
 	cg_write "$cg" memory.swap.max max
 	cg_write "$cg" memory.max max
 	verify_rc "$CG_BG_PID"
 	rc=$VERIFY_RC
 	echo "verify under decompress faults: exit $rc, decompress_fail $(mz_counter decompress_fail)"
-	check_eq "$rc" $((128 + 7)) "pattern killed by SIGBUS"
+	check_failed_load "$rc"
 	check_gt "$(mz_counter decompress_fail)" 0 "decompress_fail"
 	fault decompress 0
 	grep -q "Read-error\|I/O error\|mzswap" <(dmesg | tail -n 50) || true
@@ -203,7 +216,7 @@ case_backing_read()
 	verify_rc "$CG_BG_PID"
 	rc=$VERIFY_RC
 	echo "verify under read faults: exit $rc, backing_io_errors $(mz_counter backing_io_errors)"
-	check_eq "$rc" $((128 + 7)) "pattern killed by SIGBUS"
+	check_failed_load "$rc"
 	check_gt "$(mz_counter backing_io_errors)" 0 "backing_io_errors"
 	fault backing_read 0
 }
