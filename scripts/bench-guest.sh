@@ -205,7 +205,7 @@ teardown_swap()
 # (docs/notes/2026-12-05-sort-sampler.md).
 cache_state()
 {
-	local stored=0 pool=0 wb=0 d c slabs order
+	local stored=0 pool=0 wb=0 d alloc c slabs order
 
 	case $1 in
 	zswap|zswap-cap)
@@ -216,8 +216,8 @@ cache_state()
 	mzswap*)
 		read -r stored <"$MZ_DEBUGFS/stored_pages"
 		read -r wb <"$MZ_DEBUGFS/written_back_pages"
-		read -r c </sys/module/mzswap/parameters/allocator
-		if [ "$c" != slab ]; then
+		read -r alloc </sys/module/mzswap/parameters/allocator
+		if [ "$alloc" != slab ]; then
 			read -r pool <"$MZ_DEBUGFS/pool_total_size"
 		else
 			# The pool_total_size counter sums size classes; the
