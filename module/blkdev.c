@@ -208,12 +208,16 @@ put_mzc:
 
 /*
  * Write @page to @slot: into the cache, else through to the backing
- * device. Returns 0 when done, 1 when the write completes asynchronously
- * (through @parent or @done), or an error.
+ * device, after waiting for room among its cgroup's writes in flight if
+ * @may_wait (memcg.c, "Pass-through writes in flight", rule 2). Returns 0
+ * when done, 1 when the write completes asynchronously (through @parent
+ * or @done), or an error.
  */
 static int mz_page_write(struct page *page, u32 slot, struct bio *parent,
-			 mz_bio_done_t done)
+			 mz_bio_done_t done, bool may_wait)
 {
+	struct mem_cgroup *memcg;
+	struct mz_cgroup *pass;
 	int reason, ret;
 
 	mz_stat_inc(MZ_STAT_stores);
@@ -222,6 +226,10 @@ static int mz_page_write(struct page *page, u32 slot, struct bio *parent,
 		return 0;
 	mz_stat_inc(reason);
 
+	memcg = mz_page_memcg(page);
+	pass = mz_pass_begin(memcg, may_wait);
+	if (memcg)
+		css_put(&memcg->css);
 	/*
 	 * Through to the backing device. The slot lock waits for a writeback
 	 * of an older entry of this slot to finish its write, and our erase
@@ -229,7 +237,7 @@ static int mz_page_write(struct page *page, u32 slot, struct bio *parent,
 	 */
 	mz_slot_lock(slot);
 	mz_tree_invalidate(slot);
-	ret = mz_backing_rw(page, slot, true, parent, done);
+	ret = mz_backing_rw(page, slot, true, parent, done, pass);
 	mz_slot_unlock(slot);
 	return ret;
 }
@@ -257,7 +265,7 @@ static int mz_page_read(struct page *page, u32 slot, struct bio *parent)
 		if (memcg)
 			css_put(&memcg->css);
 		trace_mzswap_load(slot, 0, 1);
-		return mz_backing_rw(page, slot, false, parent, NULL);
+		return mz_backing_rw(page, slot, false, parent, NULL, NULL);
 	}
 
 	err = mz_entry_load(e, page);
@@ -316,7 +324,7 @@ static void mz_write_zeroes(struct bio *bio)
 	u32 n = bio->bi_iter.bi_size >> PAGE_SHIFT;
 
 	while (n--) {
-		if (mz_page_write(ZERO_PAGE(0), slot++, bio, NULL) < 0) {
+		if (mz_page_write(ZERO_PAGE(0), slot++, bio, NULL, false) < 0) {
 			bio->bi_status = BLK_STS_IOERR;
 			break;
 		}
@@ -328,6 +336,7 @@ static void mz_rw_bio(struct bio *bio)
 {
 	u32 slot = bio->bi_iter.bi_sector >> MZ_SECTORS_PER_PAGE_SHIFT;
 	bool write = op_is_write(bio_op(bio));
+	bool queued = false;	/* a page of @bio waits on current->bio_list */
 	struct bvec_iter iter;
 	struct bio_vec bv;
 	int ret;
@@ -339,10 +348,13 @@ static void mz_rw_bio(struct bio *bio)
 			bio->bi_status = BLK_STS_IOERR;
 			return;
 		}
-		if (write)
-			ret = mz_page_write(bv.bv_page, slot, bio, NULL);
-		else
+		if (write) {
+			ret = mz_page_write(bv.bv_page, slot, bio, NULL,
+					    !queued);
+			queued |= ret == 1;
+		} else {
 			ret = mz_page_read(bv.bv_page, slot, bio);
+		}
 		if (ret < 0) {
 			bio->bi_status = errno_to_blk_status(ret);
 			return;
@@ -436,7 +448,8 @@ static int mz_rw_page(struct block_device *bdev, sector_t sector,
 	 * and read the device a second time.
 	 */
 	if (write)
-		ret = mz_page_write(page, slot, NULL, mz_rw_page_write_done);
+		ret = mz_page_write(page, slot, NULL, mz_rw_page_write_done,
+				    true);
 	else
 		ret = mz_page_read(page, slot, NULL);
 	if (ret < 0)

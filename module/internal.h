@@ -128,6 +128,7 @@ extern unsigned int mz_min_hit_percent;
 extern bool mz_shrinker_enabled;
 extern bool mz_synchronous_io;
 extern unsigned int mz_reparent_period_ms;
+extern unsigned int mz_passthrough_inflight_percent;
 
 /* mzswap's own workqueue: shrink worker, reparenting, compressor release. */
 extern struct workqueue_struct *mz_wq;
@@ -404,6 +405,13 @@ struct mz_cgroup {
 	atomic_t recent_loads;
 	atomic_t recent_written;
 	atomic_t probe;
+	/*
+	 * Pass-through writes of the cgroups this one limits, submitted and
+	 * not yet landed, and their writers waiting for room (memcg.c,
+	 * "Pass-through writes in flight").
+	 */
+	atomic_t pass_inflight;
+	wait_queue_head_t pass_wait;
 };
 
 extern struct mem_cgroup *mz_root_memcg;
@@ -416,6 +424,8 @@ void mz_record_add(struct mz_entry *e, struct mz_cgroup *mzc);
 void mz_record_del(struct mz_entry *e);
 void mz_record_set_length(struct mz_entry *e, u16 length);
 bool mz_cgroup_over_limit(struct mz_cgroup *mzc, unsigned int more);
+struct mz_cgroup *mz_pass_begin(struct mem_cgroup *memcg, bool may_wait);
+void mz_pass_end(struct mz_cgroup *pass);
 bool mz_cgroup_skip_compress(struct mz_cgroup *mzc);
 void mz_cgroup_note_compress(struct mz_cgroup *mzc, bool poor);
 bool mz_cgroup_skip_cold(struct mz_cgroup *mzc);
@@ -451,7 +461,7 @@ static inline bool mz_memcg_live(struct mem_cgroup *memcg)
 typedef void (*mz_bio_done_t)(struct page *page, int err);
 
 int mz_backing_rw(struct page *page, u32 slot, bool write, struct bio *parent,
-		  mz_bio_done_t done);
+		  mz_bio_done_t done, struct mz_cgroup *pass);
 /* Entries a writer isolates and submits at a time. */
 #define MZ_WB_BATCH	16
 /*

@@ -181,6 +181,15 @@ module_param_cb(min_hit_percent, &mz_range_ops, &mz_min_hit_percent_range,
 MODULE_PARM_DESC(min_hit_percent,
 		 "Once fewer than this percent of a cgroup's recent entries were loaded before being written back, try one of its pages in 16 and pass the rest through (0: cache every page) [0-100]");
 
+unsigned int mz_passthrough_inflight_percent = 25;
+static struct mz_uint_range mz_passthrough_inflight_percent_range = {
+	.val = &mz_passthrough_inflight_percent, .min = 0, .max = 100,
+};
+module_param_cb(passthrough_inflight_percent, &mz_range_ops,
+		&mz_passthrough_inflight_percent_range, 0644);
+MODULE_PARM_DESC(passthrough_inflight_percent,
+		 "A limited cgroup's writes passed through to the backing device and not yet landed, in percent of its memory.max (at least 32 pages), past which its reclaim waits for them (0: never wait) [0-100]");
+
 /*
  * A new period applies at once: the sweep runs now and re-arms itself with
  * it. Not before init is done (init starts the sweep), and never once exit

@@ -35,6 +35,8 @@
 #include <linux/cgroup.h>
 #include <linux/delay.h>
 #include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/swap.h>
 #include <linux/kref.h>
 #include <linux/ktime.h>
 #include <linux/seq_file.h>
@@ -85,6 +87,7 @@ static struct mz_cgroup *mz_cgroup_alloc(u64 id, struct mz_cgroup *parent,
 	INIT_LIST_HEAD(&mzc->records);
 	INIT_LIST_HEAD(&mzc->dead_node);
 	kref_init(&mzc->kref);
+	init_waitqueue_head(&mzc->pass_wait);
 	mzc->id = id;
 	mzc->parent = parent;
 	mzc->max_bytes = U64_MAX;
@@ -683,6 +686,110 @@ int mz_cgroup_corrupt(const char *path, s64 delta)
 	spin_unlock(&mzc->lock);
 	mz_cgroup_put(mzc);
 	return err;
+}
+
+/*********************************
+ * pass-through writes in flight
+ **********************************/
+
+/*
+ * On 6.1 a cgroup v2 reclaimer never waits for writeback: it skips pages
+ * under writeback, and try_charge_memcg() OOM-kills after
+ * MAX_RECLAIM_RETRIES passes that free nothing. A small cgroup whose
+ * pages are all on their way to a slow disk is killed though nothing is
+ * wrong: 4M cgroups writing 12M to a plain swap disk at 256 pages a
+ * second were killed in 2 runs of 3 (cgroup v1 waited in reclaim with
+ * wait_on_page_writeback()). So mzswap bounds the pages a limited cgroup
+ * has on their way through to the backing device: past
+ * passthrough_inflight_percent of the smallest memory.max on its way up
+ * (at least MZ_PASS_MIN_INFLIGHT), a writer waits for them to land before
+ * it submits another, as a disk's full queue would make it.
+ *
+ * Rules:
+ * 1. The count is kept by the mz_cgroup of the cgroup whose limit is the
+ *    smallest, so siblings under a limited parent share it. A write holds
+ *    a reference on that mz_cgroup from mz_pass_begin() to mz_pass_end(),
+ *    which its completion calls, possibly in IRQ context.
+ * 2. Only a writer that may wait does: never kswapd (it frees memory for
+ *    everyone and the kernel throttles it on writeback itself), never with
+ *    a write of its own not yet issued (a bio's later pages: the earlier
+ *    ones wait on current->bio_list until ->submit_bio returns), never
+ *    holding a slot lock. Plugged writes are issued by schedule().
+ * 3. The wait is killable and gives up after MZ_PASS_WAIT_MAX: a disk that
+ *    stops completing makes writers slow, not stuck.
+ */
+#define MZ_PASS_MIN_INFLIGHT	32
+#define MZ_PASS_WAIT_MAX	HZ
+
+/* Sleep until @pass has fewer than @cap writes in flight (rule 3). */
+static void mz_pass_wait(struct mz_cgroup *pass, unsigned long cap)
+{
+	unsigned long deadline = jiffies + MZ_PASS_WAIT_MAX;
+	DEFINE_WAIT(wait);
+
+	mz_stat_inc(MZ_STAT_passthrough_throttled);
+	for (;;) {
+		prepare_to_wait(&pass->pass_wait, &wait, TASK_KILLABLE);
+		if (atomic_read(&pass->pass_inflight) < cap ||
+		    fatal_signal_pending(current))
+			break;
+		if (time_after_eq(jiffies, deadline)) {
+			mz_stat_inc(MZ_STAT_passthrough_throttle_timeouts);
+			break;
+		}
+		io_schedule_timeout(deadline - jiffies);
+	}
+	finish_wait(&pass->pass_wait, &wait);
+}
+
+/**
+ * mz_pass_begin - count a write of @memcg's page passed through
+ * @memcg: the page's memcg, pinned by the caller, or NULL
+ * @may_wait: the caller may wait for room (rule 2, but kswapd's)
+ *
+ * Returns the mz_cgroup counting it, referenced, for mz_pass_end(); NULL
+ * when nothing limits @memcg or the bound is off.
+ */
+struct mz_cgroup *mz_pass_begin(struct mem_cgroup *memcg, bool may_wait)
+{
+	unsigned int percent = READ_ONCE(mz_passthrough_inflight_percent);
+	unsigned long limit = PAGE_COUNTER_MAX, max, cap;
+	struct page_counter *c, *smallest = NULL;
+	struct mz_cgroup *pass;
+
+	if (!memcg || !percent)
+		return NULL;
+	/* A loop, as deep as the cgroup tree; the counters are pinned. */
+	for (c = &memcg->memory; c; c = c->parent) {
+		max = READ_ONCE(c->max);
+		if (max < limit) {
+			limit = max;
+			smallest = c;
+		}
+	}
+	if (!smallest)
+		return NULL;
+	pass = mz_cgroup_of(container_of(smallest, struct mem_cgroup, memory));
+	cap = max_t(unsigned long, limit * percent / 100, MZ_PASS_MIN_INFLIGHT);
+	if (may_wait && !current_is_kswapd() &&
+	    atomic_read(&pass->pass_inflight) >= cap)
+		mz_pass_wait(pass, cap);
+	atomic_inc(&pass->pass_inflight);
+	mz_stat_inc(MZ_STAT_passthrough_inflight);
+	return pass;
+}
+
+/* The write counted in @pass landed; any context (rule 1). */
+void mz_pass_end(struct mz_cgroup *pass)
+{
+	if (!pass)
+		return;
+	atomic_dec(&pass->pass_inflight);
+	mz_stat_add(MZ_STAT_passthrough_inflight, -1);
+	/* Orders the decrement before the check, as prepare_to_wait() does. */
+	if (wq_has_sleeper(&pass->pass_wait))
+		wake_up_all(&pass->pass_wait);
+	mz_cgroup_put(pass);
 }
 
 /*********************************

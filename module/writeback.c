@@ -127,12 +127,14 @@ void mz_slot_unlock(u32 slot)
  * In-flight I/O. Every backing bio whose bi_end_io is module code is
  * counted from before its submission until its completion has finished
  * with module data:
- *  - a pass-through write or a read issued from ->rw_page: in
- *    mz_io_inflight, dropped as the last thing mz_backing_end_io() does;
+ *  - a pass-through write or a read issued from ->rw_page, and a
+ *    pass-through write of a limited cgroup under ->submit_bio: in
+ *    mz_io_inflight, dropped as the last thing mz_backing_end_io() or
+ *    mz_pass_end_io() does;
  *  - a writeback's write: in the writeback_inflight counter (which is
  *    also the cap, rule 1), dropped as the last thing the completion work
  *    does for it.
- * A bio chained to a bio of the swap layer (the ->submit_bio path)
+ * Any other bio chained to a bio of the swap layer (the ->submit_bio path)
  * completes through bio_chain_endio(), kernel code, and before its
  * parent, which its submitter waits for (the page lock of a read;
  * try_to_unuse() waits for the writeback of every swap cache page).
@@ -337,6 +339,28 @@ static struct cgroup_subsys_state *mz_page_io_css(struct page *page)
  **********************************/
 
 /*
+ * The front pad of every bio of mz_bioset. A writeback's write uses the
+ * first part: one writeback page in flight, from step 4 to step 6, which
+ * owns a reference on @e and the bit lock of @slot, one unit of room in
+ * flight, and its page unless @e took it (@unpacked). A pass-through write
+ * of a limited cgroup uses @pass (memcg.c, "Pass-through writes in
+ * flight") and, under ->submit_bio, @parent; every other bio has @pass
+ * NULL (mz_backing_bio()).
+ */
+struct mz_wb_wait;
+struct mz_wb_io {
+	struct llist_node node;		/* on mz_wb_done once the write ended */
+	struct mz_entry *e;
+	struct mz_wb_wait *wait;	/* the waiting writer's, or NULL */
+	struct mem_cgroup *memcg;	/* referenced: a repack's charge */
+	u32 slot;
+	bool unpacked;			/* @e holds the page (step 4) */
+	struct mz_cgroup *pass;		/* referenced: its writes in flight */
+	struct bio *parent;		/* the bio served, which this ends */
+	struct bio bio;			/* last: mz_bioset's front pad */
+};
+
+/*
  * Bios to the backing device: pass-through and ->rw_page reads and
  * writes, and writeback's writes (whose struct mz_wb_io is the front pad).
  * BIOSET_NEED_RESCUER: the pass-through of a bio of many pages allocates
@@ -348,6 +372,7 @@ static struct bio_set mz_bioset;
 
 static void mz_backing_end_io(struct bio *bio)
 {
+	struct mz_wb_io *io = container_of(bio, struct mz_wb_io, bio);
 	mz_bio_done_t done = bio->bi_private;
 	struct page *page = bio_first_page_all(bio);
 	int err = blk_status_to_errno(bio->bi_status);
@@ -355,8 +380,27 @@ static void mz_backing_end_io(struct bio *bio)
 	if (err)
 		mz_stat_inc(MZ_STAT_backing_io_errors);
 	done(page, err);
+	mz_pass_end(io->pass);
 	put_page(page);		/* mz_backing_rw()'s */
 	bio_put(bio);
+	mz_io_put();
+}
+
+/*
+ * A counted pass-through write served under ->submit_bio ended: what
+ * bio_chain_endio() does (the first error is the parent's), with the count
+ * dropped before the parent ends, so a writer woken for room finds it.
+ */
+static void mz_pass_end_io(struct bio *bio)
+{
+	struct mz_wb_io *io = container_of(bio, struct mz_wb_io, bio);
+	struct bio *parent = io->parent;
+
+	if (bio->bi_status && !parent->bi_status)
+		parent->bi_status = bio->bi_status;
+	mz_pass_end(io->pass);
+	bio_put(bio);
+	bio_endio(parent);
 	mz_io_put();
 }
 
@@ -384,6 +428,7 @@ static struct bio *mz_backing_bio(struct page *page, u32 slot, blk_opf_t opf,
 		return NULL;
 	bio->bi_iter.bi_sector = (sector_t)slot << MZ_SECTORS_PER_PAGE_SHIFT;
 	__bio_add_page(bio, page, PAGE_SIZE, 0);
+	container_of(bio, struct mz_wb_io, bio)->pass = NULL;
 	mz_stat_inc(op_is_write(opf) ? MZ_STAT_backing_writes
 				     : MZ_STAT_backing_reads);
 	return bio;
@@ -403,21 +448,25 @@ static struct bio *mz_backing_bio(struct page *page, u32 slot, blk_opf_t opf,
  *	before that, and @done marks and unlocks it. Counted in
  *	mz_io_inflight until then. A write is charged to the blkcg of the
  *	page's memcg.
+ * @pass: from mz_pass_begin() for a pass-through write, or NULL: its
+ *	reference is ours, dropped by mz_pass_end() once the I/O ended.
  *
- * With neither, the I/O is synchronous: submitted and waited for here
- * (submit_bio_wait(), whose completion is kernel code).
+ * With neither @parent nor @done, the I/O is synchronous: submitted and
+ * waited for here (submit_bio_wait(), whose completion is kernel code).
  *
  * Returns 1: the I/O completes asynchronously, failed or not; or, when
  * synchronous, 0 or -EIO.
  */
 int mz_backing_rw(struct page *page, u32 slot, bool write, struct bio *parent,
-		  mz_bio_done_t done)
+		  mz_bio_done_t done, struct mz_cgroup *pass)
 {
 	struct cgroup_subsys_state *css;
+	struct mz_wb_io *io;
 	struct bio *bio;
 	int err;
 
 	if (mz_backing_should_fail(write)) {
+		mz_pass_end(pass);
 		if (parent)
 			parent->bi_status = BLK_STS_IOERR;
 		else if (done)
@@ -428,9 +477,20 @@ int mz_backing_rw(struct page *page, u32 slot, bool write, struct bio *parent,
 	}
 	bio = mz_backing_bio(page, slot, write ? REQ_OP_WRITE : REQ_OP_READ,
 			     GFP_NOIO);
+	io = container_of(bio, struct mz_wb_io, bio);
 	if (parent) {
 		bio_clone_blkg_association(bio, parent);
-		bio_chain(bio, parent);
+		if (!pass) {
+			bio_chain(bio, parent);
+			submit_bio(bio);
+			return 1;
+		}
+		/* bio_chain(), with a completion that drops the count. */
+		io->pass = pass;
+		io->parent = parent;
+		bio->bi_end_io = mz_pass_end_io;
+		bio_inc_remaining(parent);
+		mz_io_get();
 		submit_bio(bio);
 		return 1;
 	}
@@ -443,11 +503,13 @@ int mz_backing_rw(struct page *page, u32 slot, bool write, struct bio *parent,
 	}
 	if (!done) {
 		err = submit_bio_wait(bio);
+		mz_pass_end(pass);
 		if (err)
 			mz_stat_inc(MZ_STAT_backing_io_errors);
 		bio_put(bio);
 		return err ? -EIO : 0;
 	}
+	io->pass = pass;
 	get_page(page);
 	bio->bi_private = done;
 	bio->bi_end_io = mz_backing_end_io;
@@ -594,21 +656,6 @@ static void mz_entry_repack(struct mz_entry *e, struct mem_cgroup *memcg)
 	mz_stat_add(MZ_STAT_unpacked_pages, -1);
 	mz_stat_inc(MZ_STAT_writeback_repacked);
 }
-
-/*
- * One writeback page in flight, from step 4 to step 6. It owns a
- * reference on @e and the bit lock of @slot, one unit of room in flight,
- * and its page unless @e took it (@unpacked).
- */
-struct mz_wb_io {
-	struct llist_node node;		/* on mz_wb_done once the write ended */
-	struct mz_entry *e;
-	struct mz_wb_wait *wait;	/* the waiting writer's, or NULL */
-	struct mem_cgroup *memcg;	/* referenced: a repack's charge */
-	u32 slot;
-	bool unpacked;			/* @e holds the page (step 4) */
-	struct bio bio;			/* last: mz_bioset's front pad */
-};
 
 static LLIST_HEAD(mz_wb_done);
 /* Prepared by reclaim, waiting for mz_wb_submit_work (rule 7). */

@@ -78,6 +78,9 @@ case_params()
 	min_hit_percent|-1|EINVAL
 	min_hit_percent|101|EINVAL
 	min_hit_percent|25%|EINVAL
+	passthrough_inflight_percent|-1|EINVAL
+	passthrough_inflight_percent|101|EINVAL
+	passthrough_inflight_percent|x|EINVAL
 	reparent_period_ms|-1|EINVAL
 	reparent_period_ms|3600001|EINVAL
 	compressor|nosuch|ENOENT
