@@ -121,13 +121,14 @@ static int mz_store_admit(struct mz_cgroup *mzc)
 }
 
 /*
- * Try to keep @page for @slot in the cache. Returns 0 when stored, else
- * the counter saying why not.
+ * Try to keep @page for @slot in the cache, charged to @memcg (the page's,
+ * pinned by the caller, or NULL). Returns 0 when stored, else the counter
+ * saying why not.
  */
-static int mz_store_cache(struct page *page, u32 slot)
+static int mz_store_cache(struct page *page, u32 slot,
+			  struct mem_cgroup *memcg)
 {
 	struct mz_payload payload;
-	struct mem_cgroup *memcg;
 	struct mz_cgroup *mzc;
 	struct mz_entry *e = NULL;
 	unsigned long value;
@@ -145,7 +146,6 @@ static int mz_store_cache(struct page *page, u32 slot)
 	if (!READ_ONCE(mz_enabled))
 		return MZ_STAT_reject_disabled;
 
-	memcg = mz_page_memcg(page);
 	mzc = mz_cgroup_of(memcg);
 	src = kmap_local_page(page);
 	/* A same-filled page costs neither compression nor pool memory. */
@@ -201,8 +201,6 @@ put_entry:
 	trace_mzswap_store(slot, mz_memcg_id(memcg), 0, reason);
 put_mzc:
 	mz_cgroup_put(mzc);
-	if (memcg)
-		css_put(&memcg->css);
 	return reason;
 }
 
@@ -221,15 +219,15 @@ static int mz_page_write(struct page *page, u32 slot, struct bio *parent,
 	int reason, ret;
 
 	mz_stat_inc(MZ_STAT_stores);
-	reason = mz_store_cache(page, slot);
+	memcg = mz_page_memcg(page);
+	reason = mz_store_cache(page, slot, memcg);
+	pass = reason ? mz_pass_begin(memcg, may_wait) : NULL;
+	if (memcg)
+		css_put(&memcg->css);
 	if (!reason)
 		return 0;
 	mz_stat_inc(reason);
 
-	memcg = mz_page_memcg(page);
-	pass = mz_pass_begin(memcg, may_wait);
-	if (memcg)
-		css_put(&memcg->css);
 	/*
 	 * Through to the backing device. The slot lock waits for a writeback
 	 * of an older entry of this slot to finish its write, and our erase
