@@ -331,12 +331,6 @@ case_device_io()
 		cmp - "$TMPDIR/two" || fail "page 8 does not read back as rewritten"
 }
 
-# counter_above NAME VALUE: counter NAME is above VALUE.
-counter_above()
-{
-	[ "$(mz_counter "$1")" -gt "$2" ]
-}
-
 # A writeback holds its slot across a slow write (dm-delay, 3 s): a new
 # store to the slot meanwhile makes a new entry, which a second writeback
 # must skip (writeback_skip_busy), and which reads back, not the old data;

@@ -22,12 +22,6 @@ counter_or_empty()
 	return 0
 }
 
-# counter_above NAME N: true once counter NAME exceeds N.
-counter_above()
-{
-	[ "$(mz_counter "$1")" -gt "$2" ]
-}
-
 # mkdir of a memory cgroup while a cgroup under memory.max churns through
 # the shrinker's writeback. On 6.1 mem_cgroup_css_online() takes
 # shrinker_rwsem for write; a shrinker that waits for its I/O under the

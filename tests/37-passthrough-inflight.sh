@@ -129,9 +129,16 @@ case_off()
 	check_eq "$PEAK" 0 "passthrough_inflight with the bound off"
 }
 
-counter_above()
+# flood NAME SEED: a 4M cgroup NAME (in FLOOD_CG) writing 64M through, its
+# pattern's PID in FLOOD_PID; returns once over 100 of its writes are in flight.
+flood()
 {
-	[ "$(mz_counter "$1")" -gt "$2" ]
+	FLOOD_CG=$(cg_create "$1")
+	cg_write "$FLOOD_CG" memory.max 4M
+	cg_run_bg "$FLOOD_CG" "$PATTERN" --size 64M --kind 4to1 --seed "$2" \
+		--passes 1000 --quiet
+	FLOOD_PID=$CG_BG_PID
+	wait_for 60 counter_above passthrough_inflight 100
 }
 
 # The owner killed and its cgroup removed with writes in flight (their
@@ -139,36 +146,24 @@ counter_above()
 # off and the module unloaded with more in flight.
 case_teardown()
 {
-	local cg pid
-
 	mz_swapon enabled=N
-	cg=$(cg_create gone)
-	cg_write "$cg" memory.max 4M
-	cg_run_bg "$cg" "$PATTERN" --size 64M --kind 4to1 --seed 7 \
-		--passes 1000 --quiet
-	pid=$CG_BG_PID
-	wait_for 60 counter_above passthrough_inflight 100
+	flood gone 7
 	echo "in flight before the removal: $(mz_counter passthrough_inflight), waited $(mz_counter passthrough_throttled)"
-	kill -KILL "$pid"
-	wait "$pid" 2>/dev/null || true
-	cg_destroy "$cg"
+	kill -KILL "$FLOOD_PID"
+	wait "$FLOOD_PID" 2>/dev/null || true
+	cg_destroy "$FLOOD_CG"
 	echo "in flight after the removal: $(mz_counter passthrough_inflight)"
 	echo 1 >"$MZ_DEBUGFS/reparent"
 	mz_check_records
 
-	cg=$(cg_create again)
-	cg_write "$cg" memory.max 4M
-	cg_run_bg "$cg" "$PATTERN" --size 64M --kind 4to1 --seed 8 \
-		--passes 1000 --quiet
-	pid=$CG_BG_PID
-	wait_for 60 counter_above passthrough_inflight 100
-	kill -KILL "$pid"
-	wait "$pid" 2>/dev/null || true
+	flood again 8
+	kill -KILL "$FLOOD_PID"
+	wait "$FLOOD_PID" 2>/dev/null || true
 	echo "in flight at swapoff: $(mz_counter passthrough_inflight)"
 	swap_off /dev/mzswap0
 	check_eq "$(mz_counter passthrough_inflight)" 0 \
 		"passthrough_inflight after swapoff"
-	cg_destroy "$cg"
+	cg_destroy "$FLOOD_CG"
 	rmmod mzswap || fail "rmmod mzswap failed"
 }
 

@@ -16,6 +16,7 @@
 #   mz_counters           print "NAME VALUE" for every counter, a line each
 #   mz_counters NAME...   print "NAME VALUE NAME VALUE ..." on one line, for
 #                         a test's log
+#   counter_above NAME N  true if counter NAME is above N (for wait_for)
 #   mz_load [PARAM=VAL...]  insmod mzswap.ko with module parameters; append
 #                         where it put the module's code to MZ_LOADS
 #   mz_unload             rmmod mzswap
@@ -85,6 +86,11 @@ mz_counters()
 		line+=("$name" "$(mz_counter "$name")")
 	done
 	echo "${line[*]}"
+}
+
+counter_above()
+{
+	[ "$(mz_counter "$1")" -gt "$2" ]
 }
 
 # mz_load [PARAM=VAL...]: insmod the module with MZ_LOAD_PARAMS (a file
