@@ -430,7 +430,7 @@ bool mz_cgroup_skip_compress(struct mz_cgroup *mzc);
 void mz_cgroup_note_compress(struct mz_cgroup *mzc, bool poor);
 bool mz_cgroup_skip_cold(struct mz_cgroup *mzc);
 void mz_cgroup_count_load(struct mz_cgroup *mzc);
-void mz_cgroup_count_written(struct mz_cgroup *mzc);
+void mz_cgroup_count_written(struct mz_cgroup *mzc, bool miss);
 bool mz_cgroup_writeback_enabled(struct mz_cgroup *mzc);
 bool mz_memcg_writeback_enabled(struct mem_cgroup *memcg);
 void mz_memcg_note_swapin(struct mem_cgroup *memcg);
@@ -477,11 +477,17 @@ struct mz_wb_wait {
 	atomic_t pending;	/* writes in flight, plus one for the waiter */
 	atomic_long_t written;	/* of them, written back and erased */
 	struct completion done;
+	/*
+	 * Asked for by an administrator (debugfs writeback): no verdict on
+	 * the entries' worth, so their departures are not counted as misses
+	 * (mz_cgroup_count_written()).
+	 */
+	bool forced;
 };
 
 int mz_writeback_init(void);
 void mz_writeback_exit(void);
-void mz_wb_wait_init(struct mz_wb_wait *wait);
+void mz_wb_wait_init(struct mz_wb_wait *wait, bool forced);
 unsigned long mz_wb_wait_all(struct mz_wb_wait *wait);
 unsigned int mz_writeback_submit(struct mz_lru_item *it, unsigned int nr,
 				 struct mem_cgroup *memcg,

@@ -516,11 +516,15 @@ void mz_cgroup_count_load(struct mz_cgroup *mzc)
 	mz_cgroup_note_leave(mzc, &mzc->recent_loads);
 }
 
-/* An entry of @mzc was written back: a miss. Under RCU or a reference. */
-void mz_cgroup_count_written(struct mz_cgroup *mzc)
+/*
+ * An entry of @mzc was written back: a @miss, unless an administrator
+ * asked for it. Under RCU or a reference.
+ */
+void mz_cgroup_count_written(struct mz_cgroup *mzc, bool miss)
 {
 	atomic64_inc(&mzc->written_back);
-	mz_cgroup_note_leave(mzc, &mzc->recent_written);
+	if (miss)
+		mz_cgroup_note_leave(mzc, &mzc->recent_written);
 }
 
 /* Writeback is off if it is off for @mzc or any ancestor. */

@@ -296,6 +296,8 @@ out:
  * per visit
  * @nr: how many at most
  * @until_threshold: stop once the pool is below the acceptance threshold
+ * @forced: an administrator's request, not the pool's: the entries it
+ *	writes back are no misses of their cgroups' (mz_cgroup_skip_cold())
  *
  * Gives up after MZ_SHRINK_MAX_FAILURES failures: a walk of the whole tree
  * without a single candidate, or a candidate cgroup whose writeback
@@ -303,7 +305,8 @@ out:
  * for its own writes at the end, so that it returns the number written
  * back and erased (on mz_wq, never under a reclaim lock).
  */
-static unsigned long mz_writeback_rr(unsigned long nr, bool until_threshold)
+static unsigned long mz_writeback_rr(unsigned long nr, bool until_threshold,
+				     bool forced)
 {
 	unsigned long written = 0;
 	int failures = 0, attempts = 0;
@@ -313,7 +316,7 @@ static unsigned long mz_writeback_rr(unsigned long nr, bool until_threshold)
 
 	if (!mz_writeback_begin())
 		return 0;
-	mz_wb_wait_init(&wait);
+	mz_wb_wait_init(&wait, forced);
 	while (written < nr) {
 		if (until_threshold && !mz_pool_above_threshold())
 			break;
@@ -353,15 +356,16 @@ resched:
 	return mz_wb_wait_all(&wait);
 }
 
+/* Write back @nr entries for an administrator (debugfs writeback). */
 unsigned long mz_writeback_global(unsigned long nr)
 {
-	return mz_writeback_rr(nr, false);
+	return mz_writeback_rr(nr, false, true);
 }
 
 static void mz_shrink_workfn(struct work_struct *work)
 {
 	mz_stat_inc(MZ_STAT_shrink_worker_runs);
-	mz_writeback_rr(ULONG_MAX, true);
+	mz_writeback_rr(ULONG_MAX, true, false);
 }
 
 static DECLARE_WORK(mz_shrink_work, mz_shrink_workfn);

@@ -557,11 +557,11 @@ int mz_entry_load(struct mz_entry *e, struct page *page)
 /*
  * Step 6 on success: erase @e if it is still its slot's entry, and only
  * then count a writeback, globally and in the line of the owner it had
- * when erased. Returns the owner's cgroup id, 0 if none, or -ENOENT if @e
- * had left the tree meanwhile (invalidated or replaced: nothing was
- * written back).
+ * when erased, there as a miss of the cache unless @forced. Returns the
+ * owner's cgroup id, 0 if none, or -ENOENT if @e had left the tree
+ * meanwhile (invalidated or replaced: nothing was written back).
  */
-static s64 mz_entry_erase_written(struct mz_entry *e)
+static s64 mz_entry_erase_written(struct mz_entry *e, bool forced)
 {
 	struct mz_cgroup *owner;
 	s64 id = -ENOENT;
@@ -572,7 +572,7 @@ static s64 mz_entry_erase_written(struct mz_entry *e)
 	if (mz_tree_erase_if(e)) {
 		id = 0;
 		if (owner) {
-			mz_cgroup_count_written(owner);
+			mz_cgroup_count_written(owner, !forced);
 			id = owner->id;
 		}
 		mz_stat_inc(MZ_STAT_written_back_pages);
@@ -681,7 +681,7 @@ static void mz_wb_finish(struct mz_wb_io *io)
 			mz_entry_repack(e, io->memcg);
 		mz_tree_lru_putback(e, io->slot);
 	} else {
-		owner_id = mz_entry_erase_written(e);
+		owner_id = mz_entry_erase_written(e, wait && wait->forced);
 		if (owner_id < 0) {
 			err = owner_id;
 			owner_id = 0;
@@ -851,8 +851,9 @@ putback:
 	return NULL;
 }
 
-void mz_wb_wait_init(struct mz_wb_wait *wait)
+void mz_wb_wait_init(struct mz_wb_wait *wait, bool forced)
 {
+	wait->forced = forced;
 	atomic_set(&wait->pending, 1);
 	atomic_long_set(&wait->written, 0);
 	init_completion(&wait->done);

@@ -322,6 +322,37 @@ case_writeback_request()
 	check_gt "$(mz_counter loads)" $(((before - 1000) / 2)) "loads"
 }
 
+case_writeback_request_no_miss()
+{
+	local cg stored low first
+
+	# Entries an administrator writes back are no misses: they say
+	# nothing about whether the cache pays, so they must not make a
+	# cgroup cold (min_hit_percent). Nothing else writes back here, and
+	# nothing is loaded before the second fill.
+	mz_swapon shrinker_enabled=N
+	cg=$(cg_create asked)
+	hold "$cg" 16M 2to1 31
+	first=$CG_BG_PID
+	cg_reclaim "$cg" 16M
+	echo 2000 >"$MZ_DEBUGFS/writeback"
+	echo "asked: $(hit_counts), hit_percent $(mz_cg_field "$cg" hit_percent)"
+	check_eq "$(mz_cg_field "$cg" written_back)" 2000 "written_back"
+	check_eq "$(mz_cg_field "$cg" hit_percent)" - "hit_percent"
+	# Counted as misses, 2,000 of them would pass 15 of the next 16
+	# pages through untried.
+	low=$(mz_counter reject_low_hits)
+	stored=$(mz_counter stored_pages)
+	hold "$cg" 16M 2to1 32
+	cg_reclaim "$cg" 16M
+	echo "filled again: $(hit_counts)"
+	check_eq "$(mz_counter reject_low_hits)" "$low" "reject_low_hits"
+	check_gt "$(mz_counter stored_pages)" $((stored + (8 << 8))) \
+		"stored_pages"
+	verify "$first"
+	verify "$CG_BG_PID"
+}
+
 # The swap header (page 0) is written through to the backing device and
 # never cached: swapoff never frees slot 0, so a cached header would stay
 # in the pool for good.
@@ -532,7 +563,7 @@ case_block_io()
 }
 
 ktap_print_header
-ktap_set_plan 19
+ktap_set_plan 20
 ktap_case "2:1 data under memory.max is stored compressed (slab) and reads back" case_compressed_slab
 ktap_case "2:1 data under memory.max is stored compressed (zsmalloc) and reads back" case_compressed_zsmalloc
 ktap_case "synchronous_io=N: swap cache and readahead, data reads back" case_async
@@ -545,6 +576,7 @@ ktap_case "entries written back, never loaded: one page in 16 is tried" case_low
 ktap_case "a cold cgroup's entries are loaded again: cached again" case_low_hits_ends
 ktap_case "the pool limit forces writeback; data reads back from the disk" case_pool_limit
 ktap_case "writeback on request writes back exactly N" case_writeback_request
+ktap_case "writeback on request counts no misses: the cgroup stays cached" case_writeback_request_no_miss
 ktap_case "the swap header goes to the disk, never into the cache" case_header
 ktap_case "swapoff with entries in the cache and on the disk" case_swapoff
 ktap_case "a killed owner's entries are all invalidated, none left" case_exit_frees N
