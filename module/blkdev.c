@@ -107,7 +107,7 @@ static bool mz_store_cgroup_room(struct mz_cgroup *mzc,
  * else the counter saying why not. Checked before anything is allocated:
  * a rejected store costs a lookup, not an entry charged and uncharged.
  */
-static int mz_store_admit(struct mz_cgroup *mzc)
+static int mz_store_admit(struct mz_cgroup *mzc, struct mem_cgroup *memcg)
 {
 	if (!mz_pool_accepting()) {
 		mz_shrink_kick();
@@ -115,9 +115,7 @@ static int mz_store_admit(struct mz_cgroup *mzc)
 	}
 	if (mz_cgroup_skip_compress(mzc))
 		return MZ_STAT_reject_compress_skip;
-	if (mz_cgroup_skip_cold(mzc))
-		return MZ_STAT_reject_low_hits;
-	return 0;
+	return mz_cgroup_admit_cold(mzc, memcg);
 }
 
 /*
@@ -151,7 +149,7 @@ static int mz_store_cache(struct page *page, u32 slot,
 	/* A same-filled page costs neither compression nor pool memory. */
 	same = READ_ONCE(mz_same_filled_pages_enabled) &&
 	       mz_page_same_filled(src, &value);
-	reason = same ? 0 : mz_store_admit(mzc);
+	reason = same ? 0 : mz_store_admit(mzc, memcg);
 	if (reason)
 		goto unmap;
 

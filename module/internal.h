@@ -125,6 +125,7 @@ extern bool mz_same_filled_pages_enabled;
 extern unsigned int mz_max_compressed_percent;
 extern unsigned int mz_incompressible_streak;
 extern unsigned int mz_min_hit_percent;
+extern unsigned int mz_hold_percent;
 extern bool mz_shrinker_enabled;
 extern bool mz_synchronous_io;
 extern unsigned int mz_reparent_period_ms;
@@ -406,6 +407,22 @@ struct mz_cgroup {
 	atomic_t recent_written;
 	atomic_t probe;
 	/*
+	 * Holding a cold cache (memcg.c): whether it holds, whether its
+	 * refaults found it short of memory lately or of late, the last
+	 * sample's time, the counts at the last decision and the window's.
+	 * Hints, racy.
+	 */
+	unsigned int holding;		/* 0 or 1, by cmpxchg */
+	bool unsettled;
+	unsigned long ws_stamp;		/* jiffies */
+	unsigned long ws_refault;	/* WORKINGSET_REFAULT_ANON, local */
+	unsigned long ws_activate;	/* WORKINGSET_ACTIVATE_ANON, local */
+	unsigned long ws_window_refault;
+	unsigned long ws_window_activate;
+	/* Reads from the backing device and loads of late (a window). */
+	atomic_t disk_reads;
+	atomic_t window_loads;
+	/*
 	 * Pass-through writes of the cgroups this one limits, submitted and
 	 * not yet landed, and their writers waiting for room (memcg.c,
 	 * "Pass-through writes in flight").
@@ -428,9 +445,11 @@ struct mz_cgroup *mz_pass_begin(struct mem_cgroup *memcg, bool may_wait);
 void mz_pass_end(struct mz_cgroup *pass);
 bool mz_cgroup_skip_compress(struct mz_cgroup *mzc);
 void mz_cgroup_note_compress(struct mz_cgroup *mzc, bool poor);
-bool mz_cgroup_skip_cold(struct mz_cgroup *mzc);
+int mz_cgroup_admit_cold(struct mz_cgroup *mzc, struct mem_cgroup *memcg);
+bool mz_memcg_holding(struct mem_cgroup *memcg, u64 *over);
 void mz_cgroup_count_load(struct mz_cgroup *mzc);
-void mz_cgroup_count_written(struct mz_cgroup *mzc, bool miss);
+void mz_cgroup_count_miss(struct mz_cgroup *mzc);
+void mz_cgroup_count_written(struct mz_cgroup *mzc);
 bool mz_cgroup_writeback_enabled(struct mz_cgroup *mzc);
 bool mz_memcg_writeback_enabled(struct mem_cgroup *memcg);
 void mz_memcg_note_swapin(struct mem_cgroup *memcg);
@@ -480,7 +499,7 @@ struct mz_wb_wait {
 	/*
 	 * Asked for by an administrator (debugfs writeback): no verdict on
 	 * the entries' worth, so their departures are not counted as misses
-	 * (mz_cgroup_count_written()).
+	 * (mz_cgroup_count_miss()).
 	 */
 	bool forced;
 };

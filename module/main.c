@@ -181,6 +181,14 @@ module_param_cb(min_hit_percent, &mz_range_ops, &mz_min_hit_percent_range,
 MODULE_PARM_DESC(min_hit_percent,
 		 "Once fewer than this percent of a cgroup's recent entries were loaded before being written back, try one of its pages in 16 and pass the rest through (0: cache every page) [0-100]");
 
+unsigned int mz_hold_percent = 50;
+static struct mz_uint_range mz_hold_percent_range = {
+	.val = &mz_hold_percent, .min = 0, .max = 100,
+};
+module_param_cb(hold_percent, &mz_range_ops, &mz_hold_percent_range, 0644);
+MODULE_PARM_DESC(hold_percent,
+		 "A cold cgroup (min_hit_percent) under a memory.max whose working set is not short of memory keeps its entries, up to this percent of that memory.max, and passes the rest through (0: never hold) [0-100]");
+
 unsigned int mz_passthrough_inflight_percent = 25;
 static struct mz_uint_range mz_passthrough_inflight_percent_range = {
 	.val = &mz_passthrough_inflight_percent, .min = 0, .max = 100,

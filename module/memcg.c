@@ -311,16 +311,19 @@ struct mz_cgroup *mz_cgroup_of(struct mem_cgroup *memcg)
  **********************************/
 
 /*
- * A new entry is the likeliest to be loaded soon: grow the protected area
- * by one, halving it whenever it passes a quarter of the cgroup's entries
- * (mainline zswap's nr_zswap_protected heuristic, from LRU reclaim cost
- * decay). Under @mzc->lock.
+ * A new entry is the likeliest to be loaded soon, and a page read back
+ * from the disk says its cgroup works on written-back data: grow the
+ * protected area by one, halving it whenever it passes a quarter of the
+ * cgroup's entries (mainline zswap's nr_zswap_protected heuristic, from
+ * LRU reclaim cost decay). Both halve: a cgroup that only reads back, and
+ * stores nothing, would otherwise grow it past all its entries and keep
+ * reclaim from every one of them for good. A hint, racy.
  */
 static void mz_cgroup_protect(struct mz_cgroup *mzc)
 {
 	s64 v = atomic64_inc_return(&mzc->protected);
 
-	if (v > mzc->nr_stored / 4)
+	if (v > READ_ONCE(mzc->nr_stored) / 4)
 		atomic64_set(&mzc->protected, v / 2);
 }
 
@@ -482,17 +485,248 @@ static int mz_cgroup_hit_percent(struct mz_cgroup *mzc)
 	return n < MZ_HITS_MIN ? -1 : loads * 100 / n;
 }
 
-bool mz_cgroup_skip_cold(struct mz_cgroup *mzc)
+/*
+ * The smallest memory.max on @memcg's way up, in pages, and the counter
+ * that has it; PAGE_COUNTER_MAX and NULL if none. A loop, as deep as the
+ * cgroup tree; the caller pins @memcg, and with it its ancestors.
+ */
+static struct page_counter *mz_memcg_smallest_max(struct mem_cgroup *memcg,
+						  unsigned long *limit)
+{
+	struct page_counter *c, *smallest = NULL;
+	unsigned long max;
+
+	*limit = PAGE_COUNTER_MAX;
+	for (c = &memcg->memory; c; c = c->parent) {
+		max = READ_ONCE(c->max);
+		if (max < *limit) {
+			*limit = max;
+			smallest = c;
+		}
+	}
+	return smallest;
+}
+
+/*
+ * Holding a cold cache. A cgroup found cold above re-reads its data in an
+ * order that LRU loses on, as a cyclic scan larger than its memory does:
+ * the scan comes back to the entries the cache kept last, long after
+ * writeback made room for them with the ones it reaches first. For such a
+ * scan a cache does best to keep what it holds and pass the rest through,
+ * as memory.zswap.max's static split does: 1.2-1.7x faster than the disk
+ * on the bench's patterns, while the same split thrashes a program whose
+ * pages come back soon (docs/benchmarks.md). The kernel tells the two
+ * apart: an anon page refaulting within its cgroup's working set size is
+ * counted in WORKINGSET_ACTIVATE_ANON (with more memory it would have
+ * stayed); a scan's pages come back from much further. So a cold cgroup
+ * under a memory.max:
+ *
+ * 1. holds when it is not short of memory, neither in its last refault
+ *    sample nor of late (its last MZ_SQUEEZE_WINDOW refaults or so): fewer
+ *    than MZ_SQUEEZE_PERCENT of them activated, and hold_percent is set.
+ *    A cgroup without refaults is not short of memory;
+ * 2. while it holds, its pages are cached until its compressed bytes
+ *    reach hold_percent of the smallest memory.max on its way up, the
+ *    rest pass through untried, and reclaim leaves its entries alone
+ *    below that but when it struggles (mz_memcg_holding(), and the
+ *    shrinker's count); the pool limit's worker and its own cgroup_max
+ *    write them back as ever;
+ * 3. it lets go when one sample finds it short of memory, whatever its
+ *    hits: its entries are then the memory its working set lacks, and
+ *    reclaim writes them back as usual. Quick to let go, slow to hold
+ *    again: a program short of memory has calm spells (a sequential
+ *    pass), in which holding would squeeze it again;
+ * 4. it lets go, too, when it reads from the backing device and hardly
+ *    ever from the cache: of late (its last 4096 + 8 x its entries
+ *    reads or so), over 1024 + 2 x its entries reads from the disk and
+ *    fewer than one load in MZ_STALE_RATIO of them. What it holds is not
+ *    what it reads. The kernel's counters miss this when the pages it
+ *    reads are a loop that would fit without the held entries: on 6.1's
+ *    LRU an anon refault counts as activated only within the active anon
+ *    list's size, which such a loop never fills. It holds again only
+ *    once its loads are back over that ratio. A scan that reaches its
+ *    held entries after more than the window's reads loses the hold.
+ *
+ * A sample is taken at most every MZ_SQUEEZE_PERIOD per cgroup, of the
+ * memcg's own counters on every node, and decides once MZ_SQUEEZE_MIN
+ * refaults came since the last decision. Hints, racy: a race samples
+ * twice, or holds a page too many.
+ */
+#define MZ_SQUEEZE_PERIOD	(HZ / 10)
+#define MZ_SQUEEZE_MIN		128
+#define MZ_SQUEEZE_PERCENT	5
+#define MZ_SQUEEZE_WINDOW	512
+
+/*
+ * @memcg's own count of @idx on all nodes: lruvec_page_state_local()'s
+ * sum, which a module cannot call on 6.1 (its fallback for a kernel
+ * without memcg, node_page_state(), is not exported).
+ */
+static unsigned long mz_memcg_events(struct mem_cgroup *memcg,
+				     enum node_stat_item idx)
+{
+	struct mem_cgroup_per_node *pn;
+	long x = 0;
+	int nid, cpu;
+
+	for_each_node(nid) {
+		pn = memcg->nodeinfo[nid];
+		for_each_possible_cpu(cpu)
+			x += per_cpu(pn->lruvec_stats_percpu->state[idx], cpu);
+	}
+	return x < 0 ? 0 : x;
+}
+
+/* A page of @mzc was read from the disk: rule 4's window, halved. */
+static void mz_cgroup_note_disk_read(struct mz_cgroup *mzc)
+{
+	unsigned int reads = atomic_inc_return(&mzc->disk_reads);
+
+	if (reads > 8 * READ_ONCE(mzc->nr_stored) + 4096) {
+		atomic_set(&mzc->disk_reads, reads / 2);
+		atomic_set(&mzc->window_loads,
+			   atomic_read(&mzc->window_loads) / 2);
+	}
+}
+
+/* @mzc holds no more (rules 3 and 4); counted once however many race. */
+static void mz_cgroup_let_go(struct mz_cgroup *mzc)
+{
+	if (READ_ONCE(mzc->holding) && cmpxchg(&mzc->holding, 1, 0) == 1)
+		mz_stat_inc(MZ_STAT_hold_exits);
+}
+
+/* Sample @memcg's refaults for @mzc, its record keeper (rules 1 and 3). */
+static void mz_cgroup_sample(struct mz_cgroup *mzc, struct mem_cgroup *memcg)
+{
+	unsigned long stamp = READ_ONCE(mzc->ws_stamp);
+	unsigned long refault, activate, d_refault, d_activate;
+	unsigned long w_refault, w_activate;
+	bool squeezed;
+
+	/* Unsigned: jiffies starts 5 minutes short of wrapping. */
+	if (jiffies - stamp < MZ_SQUEEZE_PERIOD ||
+	    cmpxchg(&mzc->ws_stamp, stamp, jiffies) != stamp)
+		return;
+	refault = mz_memcg_events(memcg, WORKINGSET_REFAULT_ANON);
+	activate = mz_memcg_events(memcg, WORKINGSET_ACTIVATE_ANON);
+	d_refault = refault - READ_ONCE(mzc->ws_refault);
+	d_activate = activate - READ_ONCE(mzc->ws_activate);
+	if (d_refault < MZ_SQUEEZE_MIN)
+		return;
+	WRITE_ONCE(mzc->ws_refault, refault);
+	WRITE_ONCE(mzc->ws_activate, activate);
+	squeezed = d_activate * 100 >= d_refault * MZ_SQUEEZE_PERCENT;
+	/* Of late: the window's counts, halved together past its size. */
+	w_refault = READ_ONCE(mzc->ws_window_refault) + d_refault;
+	w_activate = READ_ONCE(mzc->ws_window_activate) + d_activate;
+	while (w_refault > MZ_SQUEEZE_WINDOW) {
+		w_refault /= 2;
+		w_activate /= 2;
+	}
+	WRITE_ONCE(mzc->ws_window_refault, w_refault);
+	WRITE_ONCE(mzc->ws_window_activate, w_activate);
+	WRITE_ONCE(mzc->unsettled, squeezed ||
+		   w_activate * 100 >= w_refault * MZ_SQUEEZE_PERCENT);
+	if (squeezed)
+		mz_cgroup_let_go(mzc);
+}
+
+#define MZ_STALE_RATIO	64
+
+/* @mzc reads from the disk, hardly ever from the cache (rule 4). */
+static bool mz_cgroup_hold_stale(struct mz_cgroup *mzc)
+{
+	unsigned int reads = atomic_read(&mzc->disk_reads);
+
+	return reads > 2 * READ_ONCE(mzc->nr_stored) + 1024 &&
+	       atomic_read(&mzc->window_loads) < reads / MZ_STALE_RATIO;
+}
+
+/* Bytes @memcg's cgroup may hold (rule 2); 0: it may not hold. */
+static u64 mz_memcg_hold_bytes(struct mem_cgroup *memcg)
+{
+	unsigned int pct = READ_ONCE(mz_hold_percent);
+	unsigned long limit;
+
+	if (!pct || !READ_ONCE(mz_min_hit_percent) ||
+	    !mz_memcg_smallest_max(memcg, &limit))
+		return 0;
+	return div_u64((u64)limit * PAGE_SIZE * pct, 100);
+}
+
+/**
+ * mz_cgroup_admit_cold - whether to cache a page of a cgroup that may be cold
+ * @mzc: the page's record keeper, referenced
+ * @memcg: the page's memcg, pinned, or NULL
+ *
+ * Returns 0 to cache it, else the counter saying why not: its cgroup holds
+ * its cache full (rules 1 and 2), or it is cold and this page is no probe.
+ */
+int mz_cgroup_admit_cold(struct mz_cgroup *mzc, struct mem_cgroup *memcg)
 {
 	unsigned int pct = READ_ONCE(mz_min_hit_percent);
+	u64 hold = 0;
 	int hits;
 
 	if (!pct)
+		return 0;
+	if (memcg && mzc != mz_root_cgroup) {
+		mz_cgroup_sample(mzc, memcg);
+		hold = mz_memcg_hold_bytes(memcg);
+	}
+	if (hold && mz_cgroup_hold_stale(mzc))
+		mz_cgroup_let_go(mzc);
+	if (!hold || !READ_ONCE(mzc->holding)) {
+		hits = mz_cgroup_hit_percent(mzc);
+		if (hits < 0 || hits >= pct)
+			return 0;
+		/* Cold. */
+		if (!hold || READ_ONCE(mzc->unsettled) ||
+		    mz_cgroup_hold_stale(mzc))
+			return atomic_inc_return(&mzc->probe) % MZ_HITS_PROBE ?
+			       MZ_STAT_reject_low_hits : 0;
+		if (cmpxchg(&mzc->holding, 0, 1) == 0) {
+			/* A fresh window for rule 4. */
+			atomic_set(&mzc->disk_reads, 0);
+			atomic_set(&mzc->window_loads, 0);
+			mz_stat_inc(MZ_STAT_hold_enters);
+		}
+	}
+	return READ_ONCE(mzc->compressed_bytes) >= hold ?
+	       MZ_STAT_reject_hold_full : 0;
+}
+
+/*
+ * Whether @memcg's cgroup holds (rule 2), and by how many bytes its
+ * entries pass its share (@over). Called by the shrinker's count, which
+ * also samples for rule 3.
+ */
+bool mz_memcg_holding(struct mem_cgroup *memcg, u64 *over)
+{
+	struct mz_cgroup *mzc;
+	bool holding = false;
+	u64 hold, bytes;
+
+	*over = 0;
+	if (!memcg || !READ_ONCE(mz_min_hit_percent))
 		return false;
-	hits = mz_cgroup_hit_percent(mzc);
-	if (hits < 0 || hits >= pct)
+	hold = mz_memcg_hold_bytes(memcg);
+	if (!hold)
 		return false;
-	return atomic_inc_return(&mzc->probe) % MZ_HITS_PROBE;
+	rcu_read_lock();
+	mzc = mz_cgroup_lookup_rcu(memcg);
+	if (mzc != mz_root_cgroup) {
+		mz_cgroup_sample(mzc, memcg);
+		if (mz_cgroup_hold_stale(mzc))
+			mz_cgroup_let_go(mzc);
+		holding = READ_ONCE(mzc->holding);
+		bytes = READ_ONCE(mzc->compressed_bytes);
+		if (bytes > hold)
+			*over = bytes - hold;
+	}
+	rcu_read_unlock();
+	return holding;
 }
 
 /* @count went up by one: halve both counts once they pass the window. */
@@ -513,18 +747,25 @@ static void mz_cgroup_note_leave(struct mz_cgroup *mzc, atomic_t *count)
 void mz_cgroup_count_load(struct mz_cgroup *mzc)
 {
 	atomic64_inc(&mzc->loads);
+	atomic_inc(&mzc->window_loads);
 	mz_cgroup_note_leave(mzc, &mzc->recent_loads);
 }
 
 /*
- * An entry of @mzc was written back: a @miss, unless an administrator
- * asked for it. Under RCU or a reference.
+ * The cache gives up an entry of @mzc: its writeback is submitted. A
+ * miss, counted now rather than when the write lands, so that a cold
+ * cgroup is found before a cap's worth of writes is in flight. Under RCU
+ * or a reference.
  */
-void mz_cgroup_count_written(struct mz_cgroup *mzc, bool miss)
+void mz_cgroup_count_miss(struct mz_cgroup *mzc)
+{
+	mz_cgroup_note_leave(mzc, &mzc->recent_written);
+}
+
+/* An entry of @mzc was written back. Under RCU or a reference. */
+void mz_cgroup_count_written(struct mz_cgroup *mzc)
 {
 	atomic64_inc(&mzc->written_back);
-	if (miss)
-		mz_cgroup_note_leave(mzc, &mzc->recent_written);
 }
 
 /* Writeback is off if it is off for @mzc or any ancestor. */
@@ -549,12 +790,17 @@ bool mz_memcg_writeback_enabled(struct mem_cgroup *memcg)
 /*
  * A page of @memcg came back from the backing device: its owner is
  * working on its written-back data, so protect that many of its entries
- * from the shrinker for a while (mainline zswap's nr_zswap_protected).
+ * from the shrinker for a while (mainline zswap's nr_zswap_protected),
+ * and count it against a hold (rule 4 of "Holding a cold cache").
  */
 void mz_memcg_note_swapin(struct mem_cgroup *memcg)
 {
+	struct mz_cgroup *mzc;
+
 	rcu_read_lock();
-	atomic64_inc(&mz_cgroup_lookup_rcu(memcg)->protected);
+	mzc = mz_cgroup_lookup_rcu(memcg);
+	mz_cgroup_protect(mzc);
+	mz_cgroup_note_disk_read(mzc);
 	rcu_read_unlock();
 }
 
@@ -757,20 +1003,13 @@ static void mz_pass_wait(struct mz_cgroup *pass, unsigned long cap)
 struct mz_cgroup *mz_pass_begin(struct mem_cgroup *memcg, bool may_wait)
 {
 	unsigned int percent = READ_ONCE(mz_passthrough_inflight_percent);
-	unsigned long limit = PAGE_COUNTER_MAX, max, cap;
-	struct page_counter *c, *smallest = NULL;
+	struct page_counter *smallest;
+	unsigned long limit, cap;
 	struct mz_cgroup *pass;
 
 	if (!memcg || !percent)
 		return NULL;
-	/* A loop, as deep as the cgroup tree; the counters are pinned. */
-	for (c = &memcg->memory; c; c = c->parent) {
-		max = READ_ONCE(c->max);
-		if (max < limit) {
-			limit = max;
-			smallest = c;
-		}
-	}
+	smallest = mz_memcg_smallest_max(memcg, &limit);
 	if (!smallest)
 		return NULL;
 	pass = mz_cgroup_of(container_of(smallest, struct mem_cgroup, memory));
@@ -1092,9 +1331,10 @@ static void mz_cgroup_show_one(struct seq_file *m, const char *path,
 	else
 		seq_printf(m, "%llu ", max);
 	if (hits < 0)
-		seq_puts(m, "-\n");
+		seq_puts(m, "- ");
 	else
-		seq_printf(m, "%d\n", hits);
+		seq_printf(m, "%d ", hits);
+	seq_printf(m, "%u\n", READ_ONCE(mzc->holding));
 }
 
 /*
@@ -1111,7 +1351,7 @@ void mz_cgroups_show(struct seq_file *m)
 
 	if (!path)
 		return;
-	seq_puts(m, "# path id online stored_pages compressed_bytes same_filled loads written_back rejects writeback max hit_percent\n");
+	seq_puts(m, "# path id online stored_pages compressed_bytes same_filled loads written_back rejects writeback max hit_percent hold\n");
 
 	/*
 	 * Live cgroups, under RCU: their mz_cgroups cannot be freed before

@@ -15,6 +15,9 @@
 #include "internal.h"
 #include <trace/events/mzswap.h>
 
+/* A holding cgroup shows reclaim 1/2^MZ_HOLD_SHIFT of its entries. */
+#define MZ_HOLD_SHIFT		8
+
 /* Give up after this many fruitless passes or failed cgroups. */
 #define MZ_SHRINK_MAX_FAILURES	16
 
@@ -27,8 +30,8 @@ static bool mz_shrinker_ready;
 static unsigned long mz_shrinker_count(struct shrinker *shrinker,
 				       struct shrink_control *sc)
 {
-	unsigned long nr_freeable, nr_protected;
-	u64 stored, bytes;
+	unsigned long nr_freeable, nr_protected, nr_over;
+	u64 stored, bytes, over;
 
 	if (!READ_ONCE(mz_shrinker_enabled))
 		return 0;
@@ -66,6 +69,22 @@ static unsigned long mz_shrinker_count(struct shrinker *shrinker,
 		nr_freeable = mult_frac(nr_freeable,
 					DIV_ROUND_UP_ULL(bytes, PAGE_SIZE),
 					stored);
+	/*
+	 * A cold cgroup keeping its cache (memcg.c, "Holding a cold cache")
+	 * shows reclaim what passes its share, and a fraction of the rest:
+	 * do_shrink_slab() scans the count shifted right by reclaim's
+	 * priority, so reclaim at its usual priorities leaves the entries
+	 * alone, and reclaim that struggles (the priority near 0, as before
+	 * an OOM kill) still writes them back. The whole count would write
+	 * back thousands each time a store took the cgroup past its share.
+	 */
+	if (nr_freeable && mz_memcg_holding(sc->memcg, &over)) {
+		nr_over = 0;
+		if (over && bytes)
+			nr_over = div64_u64(over * stored + bytes - 1, bytes);
+		nr_freeable = min(nr_freeable,
+				  nr_over + (nr_freeable >> MZ_HOLD_SHIFT));
+	}
 	trace_mzswap_shrink_count(mz_memcg_id(sc->memcg), sc->nid,
 				  nr_freeable);
 	return nr_freeable;
@@ -297,7 +316,7 @@ out:
  * @nr: how many at most
  * @until_threshold: stop once the pool is below the acceptance threshold
  * @forced: an administrator's request, not the pool's: the entries it
- *	writes back are no misses of their cgroups' (mz_cgroup_skip_cold())
+ *	writes back are no misses of their cgroups' (mz_cgroup_admit_cold())
  *
  * Gives up after MZ_SHRINK_MAX_FAILURES failures: a walk of the whole tree
  * without a single candidate, or a candidate cgroup whose writeback

@@ -557,11 +557,11 @@ int mz_entry_load(struct mz_entry *e, struct page *page)
 /*
  * Step 6 on success: erase @e if it is still its slot's entry, and only
  * then count a writeback, globally and in the line of the owner it had
- * when erased, there as a miss of the cache unless @forced. Returns the
- * owner's cgroup id, 0 if none, or -ENOENT if @e had left the tree
- * meanwhile (invalidated or replaced: nothing was written back).
+ * when erased. Returns the owner's cgroup id, 0 if none, or -ENOENT if @e
+ * had left the tree meanwhile (invalidated or replaced: nothing was
+ * written back).
  */
-static s64 mz_entry_erase_written(struct mz_entry *e, bool forced)
+static s64 mz_entry_erase_written(struct mz_entry *e)
 {
 	struct mz_cgroup *owner;
 	s64 id = -ENOENT;
@@ -572,7 +572,7 @@ static s64 mz_entry_erase_written(struct mz_entry *e, bool forced)
 	if (mz_tree_erase_if(e)) {
 		id = 0;
 		if (owner) {
-			mz_cgroup_count_written(owner, !forced);
+			mz_cgroup_count_written(owner);
 			id = owner->id;
 		}
 		mz_stat_inc(MZ_STAT_written_back_pages);
@@ -681,7 +681,7 @@ static void mz_wb_finish(struct mz_wb_io *io)
 			mz_entry_repack(e, io->memcg);
 		mz_tree_lru_putback(e, io->slot);
 	} else {
-		owner_id = mz_entry_erase_written(e, wait && wait->forced);
+		owner_id = mz_entry_erase_written(e);
 		if (owner_id < 0) {
 			err = owner_id;
 			owner_id = 0;
@@ -827,6 +827,17 @@ static struct mz_wb_io *mz_wb_prepare(struct mz_lru_item *it,
 	}
 	if (css)
 		bio_associate_blkg_from_css(bio, css);
+	/* A miss of its owner's, unless an administrator asked. */
+	if (!wait || !wait->forced) {
+		struct mz_cgroup *owner;
+
+		/* A reparenting pass may move @e and free its old owner. */
+		rcu_read_lock();
+		owner = READ_ONCE(e->owner);
+		if (owner)
+			mz_cgroup_count_miss(owner);
+		rcu_read_unlock();
+	}
 	io->unpacked = mz_entry_unpack(e, page);
 	io->e = e;
 	io->slot = it->slot;

@@ -160,11 +160,13 @@ setup_swap()
 		mkswap "$MZ_DISK_ZSWAPDISK" >/dev/null
 		swapon "$MZ_DISK_ZSWAPDISK"
 		SWAPDEV=$MZ_DISK_ZSWAPDISK ;;
-	mzswap|mzswap-sync|mzswap-before)
+	mzswap|mzswap-sync|mzswap-before|mzswap-split)
 		# Each mode named, whatever the module's default; the older
 		# module with its own defaults.
 		if [ "$setup" = mzswap ]; then
 			set -- synchronous_io=N "$@"
+		elif [ "$setup" = mzswap-split ]; then
+			set -- synchronous_io=N min_hit_percent=0 "$@"
 		elif [ "$setup" = mzswap-sync ]; then
 			set -- synchronous_io=Y "$@"
 		fi
@@ -298,6 +300,11 @@ limited_cgroup()
 	cg_write "$cg" memory.max "$3"
 	[ "$1" != zswap-cap ] ||
 		cg_write "$cg" memory.zswap.max $(($(bytes "$3") / 2))
+	if [ "$1" = mzswap-split ]; then
+		echo "${cg#"$CG_MOUNT"} $(($(bytes "$3") / 2))" \
+			>"$MZ_DEBUGFS/cgroup_max"
+		echo "${cg#"$CG_MOUNT"} 0" >"$MZ_DEBUGFS/cgroup_writeback"
+	fi
 	echo "$cg"
 }
 
@@ -415,6 +422,8 @@ run_workload()
 	step_end probe_stop
 	peak=$(setup_peak "$setup" "${cgs[@]}")
 	mz_hits "$setup" "$label$PASS" "${cgs[@]}"
+	[[ $setup != mzswap* ]] || echo "  mz $(mz_counters hold_enters hold_exits reject_hold_full reject_low_hits written_back_pages loads)"
+	echo "  ws $setup $label$PASS refault $(cg_read_stat "${cgs[0]}" workingset_refault_anon) activate $(cg_read_stat "${cgs[0]}" workingset_activate_anon) restore $(cg_read_stat "${cgs[0]}" workingset_restore_anon)"
 	[ "$setup" != zram ] || ZRAM_PEAK[$label$PASS]=$(zram_peak)
 	for ((i = 0; i < n; i++)); do
 		oom=$((oom + $(cg_read_key "${cgs[i]}" memory.events oom_kill)))
@@ -497,6 +506,8 @@ run_program()
 	step_end probe_stop
 	mem=$(setup_peak "$setup" "$cg")
 	mz_hits "$setup" "sort$PASS" "$cg"
+	[[ $setup != mzswap* ]] || echo "  mz $(mz_counters hold_enters hold_exits reject_hold_full reject_low_hits written_back_pages loads)"
+	echo "  ws $setup sort$PASS refault $(cg_read_stat "$cg" workingset_refault_anon) activate $(cg_read_stat "$cg" workingset_activate_anon) restore $(cg_read_stat "$cg" workingset_restore_anon)"
 	[ "$setup" != zram ] || ZRAM_PEAK[sort$PASS]=$(zram_peak)
 	if [ "$rc" = 0 ] && [ "$sum" != "$PROG_SUM" ]; then
 		echo "sort under $setup: wrong output"

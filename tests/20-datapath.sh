@@ -220,8 +220,9 @@ case_low_hits()
 	# A cyclic pattern four times its cgroup's memory: every entry is
 	# written back before the re-read comes to it, none loaded. Once
 	# the cgroup's departures are under $pct percent loads, its pages
-	# pass through untried but one in 16 (0: every page is cached).
-	mz_swapon min_hit_percent="$pct"
+	# pass through untried but one in 16 (0: every page is cached). No
+	# hold (hold_percent=0): the cases below hold.
+	mz_swapon min_hit_percent="$pct" hold_percent=0
 	cg=$(cg_create cold)
 	cg_write "$cg" memory.max 16M
 	hold "$cg" 64M 2to1 21
@@ -251,7 +252,7 @@ case_low_hits_ends()
 
 	# A cgroup whose entries start being loaded is cached again: its
 	# probes are loaded, not written back, and lift its ratio.
-	mz_swapon min_hit_percent=25
+	mz_swapon min_hit_percent=25 hold_percent=0
 	cg=$(cg_create cold)
 	cg_write "$cg" memory.max 16M
 	hold "$cg" 64M 2to1 22
@@ -280,6 +281,91 @@ case_low_hits_ends()
 		"reject_low_hits"
 	check_ge "$(mz_cg_field "$cg" hit_percent)" 25 "hit_percent"
 	verify "$CG_BG_PID"
+}
+
+# The counters and table fields the hold cases log.
+hold_counts()
+{
+	echo "$(mz_counters hold_enters hold_exits reject_hold_full reject_low_hits stored_pages written_back_pages loads backing_reads), cgroup: compressed_bytes $(mz_cg_field "$1" compressed_bytes) hit_percent $(mz_cg_field "$1" hit_percent) hold $(mz_cg_field "$1" hold) refaults $(cg_read_stat "$1" workingset_refault_anon) activated $(cg_read_stat "$1" workingset_activate_anon) active_anon $(cg_read_stat "$1" active_anon)"
+}
+
+# A cyclic scan four times its cgroup's memory, with the working set not
+# short of memory (its refaults come from far back): once cold, the
+# cgroup keeps what it holds, up to hold_percent of memory.max, passes
+# the rest through, and the re-read finds the held entries.
+case_hold()
+{
+	local cg cap before
+
+	mz_swapon
+	cg=$(cg_create scan)
+	cg_write "$cg" memory.max 16M
+	cap=$((16 << 19))	# hold_percent 50 of 16M
+	hold "$cg" 64M 2to1 41
+	echo "filled: $(hold_counts "$cg")"
+	check_ge "$(mz_counter hold_enters)" 1 "hold_enters"
+	check_eq "$(mz_counter hold_exits)" 0 "hold_exits"
+	check_eq "$(mz_cg_field "$cg" hold)" 1 "hold"
+	# Held up to its share (a page over at most), the rest passed
+	# through: of the 48M pushed out, most.
+	check_le "$(mz_cg_field "$cg" compressed_bytes)" $((cap + 4096)) \
+		"compressed_bytes"
+	check_gt "$(mz_cg_field "$cg" compressed_bytes)" $((cap / 2)) \
+		"compressed_bytes"
+	check_gt "$(mz_counter reject_hold_full)" $((16 << 8)) \
+		"reject_hold_full"
+	before=$(mz_counter loads)
+	verify "$CG_BG_PID"
+	echo "verified: $(hold_counts "$cg")"
+	# 8M of 2:1 data is 4,000 pages or so, each read back from the
+	# cache once. LRU, without the hold, loads a few hundred.
+	check_gt "$(($(mz_counter loads) - before))" $((12 << 8)) "loads"
+	check_eq "$(cg_read_key "$cg" memory.events oom_kill)" 0 "oom_kill"
+}
+
+# A holding cgroup whose working set then runs short of memory lets go:
+# a hot loop of 12M beside the 8M held in 16M refaults pages it used
+# moments before, which the kernel counts as activations.
+case_hold_lets_go()
+{
+	local cg held scan
+
+	mz_swapon
+	cg=$(cg_create scan)
+	cg_write "$cg" memory.max 16M
+	hold "$cg" 64M 2to1 42
+	scan=$CG_BG_PID
+	echo "filled: $(hold_counts "$cg")"
+	check_eq "$(mz_cg_field "$cg" hold)" 1 "hold"
+	held=$(mz_cg_field "$cg" compressed_bytes)
+	cg_run_in "$cg" "$PATTERN" --size 12M --kind 2to1 --seed 43 \
+		--passes 10 --quiet || fail "the hot loop failed"
+	echo "hot loop done: $(hold_counts "$cg")"
+	check_ge "$(mz_counter hold_exits)" 1 "hold_exits"
+	check_eq "$(mz_cg_field "$cg" hold)" 0 "hold"
+	# Let go, its entries went back to the disk for the hot loop's sake.
+	check_lt "$(mz_cg_field "$cg" compressed_bytes)" $((held / 2)) \
+		"compressed_bytes"
+	verify "$scan"
+	check_eq "$(cg_read_key "$cg" memory.events oom_kill)" 0 "oom_kill"
+}
+
+# hold_percent=0: the cold cgroup passes its pages through but probes and
+# keeps nothing back: no hold, few loads.
+case_hold_off()
+{
+	local cg
+
+	mz_swapon hold_percent=0
+	cg=$(cg_create scan)
+	cg_write "$cg" memory.max 16M
+	hold "$cg" 64M 2to1 44
+	verify "$CG_BG_PID"
+	echo "verified: $(hold_counts "$cg")"
+	check_eq "$(mz_counter hold_enters)" 0 "hold_enters"
+	check_eq "$(mz_counter reject_hold_full)" 0 "reject_hold_full"
+	check_eq "$(mz_cg_field "$cg" hold)" 0 "hold"
+	check_gt "$(mz_counter reject_low_hits)" $((16 << 8)) "reject_low_hits"
 }
 
 case_pool_limit()
@@ -563,7 +649,7 @@ case_block_io()
 }
 
 ktap_print_header
-ktap_set_plan 20
+ktap_set_plan 23
 ktap_case "2:1 data under memory.max is stored compressed (slab) and reads back" case_compressed_slab
 ktap_case "2:1 data under memory.max is stored compressed (zsmalloc) and reads back" case_compressed_zsmalloc
 ktap_case "synchronous_io=N: swap cache and readahead, data reads back" case_async
@@ -574,6 +660,9 @@ ktap_case "a cgroup's data turns compressible: cached again" case_compress_strea
 ktap_case "min_hit_percent=0: entries written back, never loaded, all cached" case_low_hits 0
 ktap_case "entries written back, never loaded: one page in 16 is tried" case_low_hits 25
 ktap_case "a cold cgroup's entries are loaded again: cached again" case_low_hits_ends
+ktap_case "a cold cgroup not short of memory holds its cache; the re-read loads it" case_hold
+ktap_case "a holding cgroup whose working set runs short lets go" case_hold_lets_go
+ktap_case "hold_percent=0: a cold cgroup holds nothing" case_hold_off
 ktap_case "the pool limit forces writeback; data reads back from the disk" case_pool_limit
 ktap_case "writeback on request writes back exactly N" case_writeback_request
 ktap_case "writeback on request counts no misses: the cgroup stays cached" case_writeback_request_no_miss

@@ -78,6 +78,9 @@ case_params()
 	min_hit_percent|-1|EINVAL
 	min_hit_percent|101|EINVAL
 	min_hit_percent|25%|EINVAL
+	hold_percent|-1|EINVAL
+	hold_percent|101|EINVAL
+	hold_percent|50%|EINVAL
 	passthrough_inflight_percent|-1|EINVAL
 	passthrough_inflight_percent|101|EINVAL
 	passthrough_inflight_percent|x|EINVAL
@@ -140,7 +143,7 @@ case_knobs()
 	line=$(grep "^$cg " "$MZ_DEBUGFS/cgroups" || true)
 	echo "table line: ${line:-none}"
 	if [ -n "$line" ]; then
-		[[ $line == *" 1 max -" ]] || fail "state changed: $line"
+		[[ $line == *" 1 max - 0" ]] || fail "state changed: $line"
 	fi
 }
 

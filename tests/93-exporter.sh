@@ -138,7 +138,7 @@ case_scrape_equals_debugfs()
 	# 4,055 to 2,338 after the scrape).
 	n=0
 	while IFS=$'\t' read -r path rest; do
-		read -r id online stored bytes same loads wb rejects wbon max hits <<<"$rest"
+		read -r id online stored bytes same loads wb rejects wbon max hits hold <<<"$rest"
 		: "$id" "$online"
 		check_eq "$(one_value "$path stored" "$(series mzswap_cgroup_stored_pages "$path")")" "$stored" "$path stored_pages"
 		check_eq "$(series mzswap_cgroup_compressed_bytes "$path")" "$bytes" "$path compressed_bytes"
@@ -151,10 +151,11 @@ case_scrape_equals_debugfs()
 		check_eq "$(series mzswap_cgroup_max_bytes "$path")" "$max" "$path max"
 		[ "$hits" != - ] || hits=''
 		check_eq "$(series mzswap_cgroup_hit_percent "$path")" "$hits" "$path hit_percent"
+		check_eq "$(series mzswap_cgroup_holding "$path")" "$hold" "$path hold"
 		n=$((n + 1))
-	done < <(awk '!/^#/ && NF >= 12 {
+	done < <(awk '!/^#/ && NF >= 13 {
 			p = $0
-			for (i = 0; i < 11; i++)
+			for (i = 0; i < 12; i++)
 				sub(/ [^ ]*$/, "", p)
 			print p "\t" substr($0, length(p) + 2)
 		}' <<<"$a")
