@@ -530,7 +530,8 @@ static struct page_counter *mz_memcg_smallest_max(struct mem_cgroup *memcg,
  *    rest pass through untried, and reclaim leaves its entries alone
  *    below that but when it struggles (mz_memcg_holding(), and the
  *    shrinker's count); the pool limit's worker and its own cgroup_max
- *    write them back as ever;
+ *    write them back as ever. Not while that limit's cgroup is over it
+ *    (mz_memcg_hold_bytes());
  * 3. it lets go when one sample finds it short of memory, whatever its
  *    hits: its entries are then the memory its working set lacks, and
  *    reclaim writes them back as usual. Quick to let go, slow to hold
@@ -643,14 +644,24 @@ static bool mz_cgroup_hold_stale(struct mz_cgroup *mzc)
 	       atomic_read(&mzc->window_loads) < reads / MZ_STALE_RATIO;
 }
 
-/* Bytes @memcg's cgroup may hold (rule 2); 0: it may not hold. */
+/*
+ * Bytes @memcg's cgroup may hold (rule 2); 0: it may not hold, now. Not
+ * while that limit's cgroup is over it (memory.max lowered, or written
+ * back after swapoff lifted it): memory_max_write() OOM-kills after 16
+ * reclaim passes short of the limit, and a hold would keep reclaim from
+ * the entries (tests/71-soak-sync's swap cycle was killed so once, a
+ * 3.6 MB pool of a holding cgroup 3.3 MB over its restored limit).
+ */
 static u64 mz_memcg_hold_bytes(struct mem_cgroup *memcg)
 {
 	unsigned int pct = READ_ONCE(mz_hold_percent);
+	struct page_counter *smallest;
 	unsigned long limit;
 
-	if (!pct || !READ_ONCE(mz_min_hit_percent) ||
-	    !mz_memcg_smallest_max(memcg, &limit))
+	if (!pct || !READ_ONCE(mz_min_hit_percent))
+		return 0;
+	smallest = mz_memcg_smallest_max(memcg, &limit);
+	if (!smallest || page_counter_read(smallest) > limit)
 		return 0;
 	return div_u64((u64)limit * PAGE_SIZE * pct, 100);
 }

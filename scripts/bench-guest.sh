@@ -379,6 +379,24 @@ mz_hits()
 
 # run_workload SETUP LABEL N SIZE LIMIT KIND: N patterns of SIZE, each in its
 # own cgroup with memory.max=LIMIT, written, held, then re-read and checked.
+# mz_hold SETUP LABEL CGROUP...: the cgroups' anon refaults and how many
+# the kernel activated (came back within the working set), summed, and
+# for mzswap its hold counters (the module is loaded for each run).
+mz_hold()
+{
+	local setup=$1 label=$2 cg refault=0 activate=0
+
+	shift 2
+	for cg in "$@"; do
+		refault=$((refault + $(cg_read_stat "$cg" workingset_refault_anon)))
+		activate=$((activate + $(cg_read_stat "$cg" workingset_activate_anon)))
+	done
+	emit "ws $setup $label refault $refault activate $activate"
+	case $setup in
+	mzswap*) emit "hold $setup $label $(mz_counters hold_enters hold_exits reject_hold_full reject_low_hits)" ;;
+	esac
+}
+
 run_workload()
 {
 	local setup=$1 label=$2 n=$3 size=$4 limit=$5 kind=$6
@@ -422,8 +440,7 @@ run_workload()
 	step_end probe_stop
 	peak=$(setup_peak "$setup" "${cgs[@]}")
 	mz_hits "$setup" "$label$PASS" "${cgs[@]}"
-	[[ $setup != mzswap* ]] || echo "  mz $(mz_counters hold_enters hold_exits reject_hold_full reject_low_hits written_back_pages loads)"
-	echo "  ws $setup $label$PASS refault $(cg_read_stat "${cgs[0]}" workingset_refault_anon) activate $(cg_read_stat "${cgs[0]}" workingset_activate_anon) restore $(cg_read_stat "${cgs[0]}" workingset_restore_anon)"
+	mz_hold "$setup" "$label$PASS" "${cgs[@]}"
 	[ "$setup" != zram ] || ZRAM_PEAK[$label$PASS]=$(zram_peak)
 	for ((i = 0; i < n; i++)); do
 		oom=$((oom + $(cg_read_key "${cgs[i]}" memory.events oom_kill)))
@@ -506,8 +523,7 @@ run_program()
 	step_end probe_stop
 	mem=$(setup_peak "$setup" "$cg")
 	mz_hits "$setup" "sort$PASS" "$cg"
-	[[ $setup != mzswap* ]] || echo "  mz $(mz_counters hold_enters hold_exits reject_hold_full reject_low_hits written_back_pages loads)"
-	echo "  ws $setup sort$PASS refault $(cg_read_stat "$cg" workingset_refault_anon) activate $(cg_read_stat "$cg" workingset_activate_anon) restore $(cg_read_stat "$cg" workingset_restore_anon)"
+	mz_hold "$setup" "sort$PASS" "$cg"
 	[ "$setup" != zram ] || ZRAM_PEAK[sort$PASS]=$(zram_peak)
 	if [ "$rc" = 0 ] && [ "$sum" != "$PROG_SUM" ]; then
 		echo "sort under $setup: wrong output"

@@ -20,6 +20,8 @@ RAW holds one fact per line:
   calibration host_lz4_mbs N guest_lz4_mbs N ... the calibrated disk's rates
   skip SETUP LABEL TEXT...                       a run that could not be made
   hits SETUP LABEL loads N written_back N        one cgroup's cache hits
+  ws SETUP LABEL refault N activate N            a run's anon refaults
+  hold SETUP LABEL hold_enters N ...             mzswap's hold counters
   mkdir SETUP SPEED read_iops N ...              a mkdir latency run
 
 A LABEL ending in @nvme is a run over the calibrated disks. A SETUP and
@@ -44,6 +46,7 @@ def facts(kv):
 allruns, head, meta, pools, cgsteps = defaultdict(list), {}, {}, [], []
 prog, sections, notes = {}, [], []
 cal, skips, hits, mkdirs = {}, {}, defaultdict(list), []
+wsets, holds = defaultdict(list), defaultdict(list)
 steps = defaultdict(lambda: [0, 0])
 lat = defaultdict(lambda: defaultdict(int))
 for line in open(raw):
@@ -81,6 +84,10 @@ for line in open(raw):
         skips[w[1], w[2]] = " ".join(w[3:])
     elif w[0] == "hits":
         hits[w[1], w[2]].append((int(w[4]), int(w[6])))
+    elif w[0] == "ws":
+        wsets[w[1], w[2]].append(facts(w[3:]))
+    elif w[0] == "hold":
+        holds[w[1], w[2]].append(facts(w[3:]))
     elif w[0] == "mkdir":
         mkdirs.append((w[1], w[2], facts(w[3:])))
     elif w[0] == "meta":
@@ -418,6 +425,29 @@ if hits:
         ncg = f"{len(v) // n} × {n} runs" if n > 1 else f"{len(v)}"
         md.append(f"| {s} {label} | {ncg} | {lo} | {wb} | {hr}"
                   f"{f' ({per})' if len(v) > 1 else ''} |")
+    md.append("")
+if wsets:
+    md += ["## Holding a cold cache, and the working set", "",
+           "Each run's anon refaults and the share the kernel activated "
+           "(they came back within the working set: more memory would "
+           "have kept them), from memory.stat; for mzswap, its cgroups' "
+           "holds begun and ended (`hold_percent`) and the stores passed "
+           "through because a cgroup held its share, summed over the "
+           "setup's runs.", "",
+           "| workload | setup | runs | refaults | activated | holds "
+           "begun / ended | passed through: held full / cold |",
+           "|---|---|---|---|---|---|---|"]
+    for (s, label), v in wsets.items():
+        rf = sum(x["refault"] for x in v)
+        ac = sum(x["activate"] for x in v)
+        share = f"{100 * ac / rf:.1f}%" if rf else "—"
+        h = holds.get((s, label), [])
+        hb = (f"{sum(x['hold_enters'] for x in h)} / "
+              f"{sum(x['hold_exits'] for x in h)}") if h else "—"
+        pt = (f"{sum(x['reject_hold_full'] for x in h)} / "
+              f"{sum(x['reject_low_hits'] for x in h)}") if h else "—"
+        md.append(f"| {label} | {s} | {len(v)} | {rf} | {ac} ({share}) | "
+                  f"{hb} | {pt} |")
     md.append("")
 if mkdirs:
     md += ["## mkdir of a memory cgroup while another cgroup writes back",

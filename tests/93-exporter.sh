@@ -173,7 +173,7 @@ case_bounded_labels()
 {
 	local out total labels l
 
-	total=$(awk '!/^#/ && NF >= 12 { s += $(NF - 8) } END { print s + 0 }' \
+	total=$(awk '!/^#/ && NF >= 13 { s += $(NF - 9) } END { print s + 0 }' \
 		"$MZ_DEBUGFS/cgroups")
 	check_gt "$total" 0 "stored pages in the table"
 
