@@ -548,9 +548,10 @@ static struct page_counter *mz_memcg_smallest_max(struct mem_cgroup *memcg,
  *    once its loads are back over that ratio. A scan that reaches its
  *    held entries after more than the window's reads loses the hold.
  *
- * A sample is taken at most every MZ_SQUEEZE_PERIOD per cgroup, of the
- * memcg's own counters on every node, and decides once MZ_SQUEEZE_MIN
- * refaults came since the last decision. Hints, racy: a race samples
+ * A sample is taken at most every MZ_SQUEEZE_PERIOD per cgroup while it
+ * is cold or holds, of the memcg's own counters on every node, and
+ * decides once MZ_SQUEEZE_MIN refaults came since the last decision: a
+ * cgroup turning cold is judged on all its refaults since then. Hints, racy: a race samples
  * twice, or holds a page too many.
  */
 #define MZ_SQUEEZE_PERIOD	(HZ / 10)
@@ -677,11 +678,21 @@ static u64 mz_memcg_hold_bytes(struct mem_cgroup *memcg)
 int mz_cgroup_admit_cold(struct mz_cgroup *mzc, struct mem_cgroup *memcg)
 {
 	unsigned int pct = READ_ONCE(mz_min_hit_percent);
+	int hits = -1;
 	u64 hold = 0;
-	int hits;
 
 	if (!pct)
 		return 0;
+	/*
+	 * A warm cgroup pays two loads, not a walk up the tree: its refaults
+	 * are sampled once it is cold or holds, a sample's counts being
+	 * those since the last decision, however long ago.
+	 */
+	if (!READ_ONCE(mzc->holding)) {
+		hits = mz_cgroup_hit_percent(mzc);
+		if (hits < 0 || hits >= pct)
+			return 0;
+	}
 	if (memcg && mzc != mz_root_cgroup) {
 		mz_cgroup_sample(mzc, memcg);
 		hold = mz_memcg_hold_bytes(memcg);
@@ -689,10 +700,11 @@ int mz_cgroup_admit_cold(struct mz_cgroup *mzc, struct mem_cgroup *memcg)
 	if (hold && mz_cgroup_hold_stale(mzc))
 		mz_cgroup_let_go(mzc);
 	if (!hold || !READ_ONCE(mzc->holding)) {
-		hits = mz_cgroup_hit_percent(mzc);
+		/* Cold, or holding but over its limit now. */
+		if (hits < 0)
+			hits = mz_cgroup_hit_percent(mzc);
 		if (hits < 0 || hits >= pct)
 			return 0;
-		/* Cold. */
 		if (!hold || READ_ONCE(mzc->unsettled) ||
 		    mz_cgroup_hold_stale(mzc))
 			return atomic_inc_return(&mzc->probe) % MZ_HITS_PROBE ?
@@ -710,8 +722,9 @@ int mz_cgroup_admit_cold(struct mz_cgroup *mzc, struct mem_cgroup *memcg)
 
 /*
  * Whether @memcg's cgroup holds (rule 2), and by how many bytes its
- * entries pass its share (@over). Called by the shrinker's count, which
- * also samples for rule 3.
+ * entries pass its share (@over). Called by the shrinker's count for
+ * every memcg with entries: one that does not hold costs a lookup; one
+ * that does is sampled for rules 3 and 4.
  */
 bool mz_memcg_holding(struct mem_cgroup *memcg, u64 *over)
 {
@@ -722,20 +735,21 @@ bool mz_memcg_holding(struct mem_cgroup *memcg, u64 *over)
 	*over = 0;
 	if (!memcg || !READ_ONCE(mz_min_hit_percent))
 		return false;
-	hold = mz_memcg_hold_bytes(memcg);
-	if (!hold)
-		return false;
 	rcu_read_lock();
 	mzc = mz_cgroup_lookup_rcu(memcg);
-	if (mzc != mz_root_cgroup) {
-		mz_cgroup_sample(mzc, memcg);
-		if (mz_cgroup_hold_stale(mzc))
-			mz_cgroup_let_go(mzc);
-		holding = READ_ONCE(mzc->holding);
-		bytes = READ_ONCE(mzc->compressed_bytes);
-		if (bytes > hold)
-			*over = bytes - hold;
-	}
+	if (mzc == mz_root_cgroup || !READ_ONCE(mzc->holding))
+		goto unlock;
+	hold = mz_memcg_hold_bytes(memcg);
+	if (!hold)
+		goto unlock;
+	mz_cgroup_sample(mzc, memcg);
+	if (mz_cgroup_hold_stale(mzc))
+		mz_cgroup_let_go(mzc);
+	holding = READ_ONCE(mzc->holding);
+	bytes = READ_ONCE(mzc->compressed_bytes);
+	if (bytes > hold)
+		*over = bytes - hold;
+unlock:
 	rcu_read_unlock();
 	return holding;
 }
