@@ -27,7 +27,9 @@
 # with memory.zswap.max at half the cgroup's memory.max: what an admin of
 # 6.1 must set to keep zswap from being OOM-killed), mzswap (over the same
 # kind of disk; synchronous_io=N, swap cache and readahead, the default),
-# mzswap-sync (synchronous_io=Y: ->rw_page, zram's model),
+# mzswap-sync (synchronous_io=Y: ->rw_page, zram's model), mzswap-split
+# (zswap-cap's static split through mzswap's own knobs: cgroup_max at
+# half of memory.max, cgroup_writeback 0, min_hit_percent=0),
 # zram, zram-eq (zram with each cgroup's memory.max lowered by its share of
 # the peak pool zram used in its own run just before: zram's pool is
 # charged to nobody, so this one uses the memory the others use),
