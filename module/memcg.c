@@ -508,6 +508,28 @@ static struct page_counter *mz_memcg_smallest_max(struct mem_cgroup *memcg,
 }
 
 /*
+ * Whether @memcg (NULL: none), or a cgroup on its way up, is at its
+ * memory.max, within MEMCG_CHARGE_BATCH pages of it or over: reclaim that
+ * frees its charge is what that limit waits for. A loop, as deep as the
+ * cgroup tree; the caller pins @memcg.
+ */
+bool mz_memcg_at_limit(struct mem_cgroup *memcg)
+{
+	struct page_counter *c;
+	unsigned long max;
+
+	if (!memcg)
+		return false;
+	for (c = &memcg->memory; c; c = c->parent) {
+		max = READ_ONCE(c->max);
+		if (max != PAGE_COUNTER_MAX &&
+		    page_counter_read(c) + MEMCG_CHARGE_BATCH >= max)
+			return true;
+	}
+	return false;
+}
+
+/*
  * Holding a cold cache. A cgroup found cold above re-reads its data in an
  * order that LRU loses on, as a cyclic scan larger than its memory does:
  * the scan comes back to the entries the cache kept last, long after
@@ -651,18 +673,24 @@ static bool mz_cgroup_hold_stale(struct mz_cgroup *mzc)
  * back after swapoff lifted it): memory_max_write() OOM-kills after 16
  * reclaim passes short of the limit, and a hold would keep reclaim from
  * the entries (tests/71-soak-sync's swap cycle was killed so once, a
- * 3.6 MB pool of a holding cgroup 3.3 MB over its restored limit).
+ * 3.6 MB pool of a holding cgroup 3.3 MB over its restored limit). Sets
+ * @over (if given) then.
  */
-static u64 mz_memcg_hold_bytes(struct mem_cgroup *memcg)
+static u64 mz_memcg_hold_bytes(struct mem_cgroup *memcg, bool *over)
 {
 	unsigned int pct = READ_ONCE(mz_hold_percent);
 	struct page_counter *smallest;
 	unsigned long limit;
 
-	if (!pct || !READ_ONCE(mz_min_hit_percent))
-		return 0;
 	smallest = mz_memcg_smallest_max(memcg, &limit);
-	if (!smallest || page_counter_read(smallest) > limit)
+	if (!smallest)
+		return 0;
+	if (page_counter_read(smallest) > limit) {
+		if (over)
+			*over = true;
+		return 0;
+	}
+	if (!pct)
 		return 0;
 	return div_u64((u64)limit * PAGE_SIZE * pct, 100);
 }
@@ -674,10 +702,19 @@ static u64 mz_memcg_hold_bytes(struct mem_cgroup *memcg)
  *
  * Returns 0 to cache it, else the counter saying why not: its cgroup holds
  * its cache full (rules 1 and 2), or it is cold and this page is no probe.
+ *
+ * A cold cgroup over its limit caches all the same (memory.max lowered
+ * under it, or a charge forced past it): memory_max_write() OOM-kills
+ * after 16 reclaim passes that free no page, and a page passed through
+ * frees none until its write lands, which reclaim does not wait for,
+ * while a page compressed is freed at once. Writeback then takes the
+ * entries to the disk. (tests/36-max-lowered: a cold cgroup holding 16M
+ * of its 32M was OOM-killed lowered from 16M to 12M, 1 round in 5.)
  */
 int mz_cgroup_admit_cold(struct mz_cgroup *mzc, struct mem_cgroup *memcg)
 {
 	unsigned int pct = READ_ONCE(mz_min_hit_percent);
+	bool over = false;
 	int hits = -1;
 	u64 hold = 0;
 
@@ -695,12 +732,16 @@ int mz_cgroup_admit_cold(struct mz_cgroup *mzc, struct mem_cgroup *memcg)
 	}
 	if (memcg && mzc != mz_root_cgroup) {
 		mz_cgroup_sample(mzc, memcg);
-		hold = mz_memcg_hold_bytes(memcg);
+		hold = mz_memcg_hold_bytes(memcg, &over);
+		if (over) {
+			mz_stat_inc(MZ_STAT_cold_over_limit);
+			return 0;
+		}
 	}
 	if (hold && mz_cgroup_hold_stale(mzc))
 		mz_cgroup_let_go(mzc);
 	if (!hold || !READ_ONCE(mzc->holding)) {
-		/* Cold, or holding but over its limit now. */
+		/* Cold, or holding but under no limit now. */
 		if (hits < 0)
 			hits = mz_cgroup_hit_percent(mzc);
 		if (hits < 0 || hits >= pct)
@@ -739,7 +780,7 @@ bool mz_memcg_holding(struct mem_cgroup *memcg, u64 *over)
 	mzc = mz_cgroup_lookup_rcu(memcg);
 	if (mzc == mz_root_cgroup || !READ_ONCE(mzc->holding))
 		goto unlock;
-	hold = mz_memcg_hold_bytes(memcg);
+	hold = mz_memcg_hold_bytes(memcg, NULL);
 	if (!hold)
 		goto unlock;
 	mz_cgroup_sample(mzc, memcg);

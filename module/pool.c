@@ -153,6 +153,14 @@ void mz_pool_free(unsigned long handle, size_t size)
 	atomic64_sub((mz_class_of(size) + 1) * MZ_CLASS_SIZE, &mz_class_bytes);
 }
 
+/* Bytes of its owner's charge a payload of @size holds: none in zsmalloc. */
+size_t mz_pool_charge(size_t size)
+{
+	if (mz_allocator == MZ_ALLOC_ZSMALLOC)
+		return 0;
+	return (mz_class_of(size) + 1) * MZ_CLASS_SIZE;
+}
+
 /* The mapping may be per-CPU: no sleeping until mz_pool_unmap(). */
 void *mz_pool_map_read(unsigned long handle)
 {

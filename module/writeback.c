@@ -86,6 +86,7 @@
 #include <linux/cgroup.h>
 #include <linux/highmem.h>
 #include <linux/llist.h>
+#include <linux/swap.h>
 #include <linux/wait_bit.h>
 
 #include "internal.h"
@@ -355,6 +356,7 @@ struct mz_wb_io {
 	struct mem_cgroup *memcg;	/* referenced: a repack's charge */
 	u32 slot;
 	bool unpacked;			/* @e holds the page (step 4) */
+	unsigned int charge;		/* bytes of charge step 4 freed */
 	struct mz_cgroup *pass;		/* referenced: its writes in flight */
 	struct bio *parent;		/* the bio served, which this ends */
 	struct bio bio;			/* last: mz_bioset's front pad */
@@ -776,6 +778,7 @@ static struct mz_wb_io *mz_wb_prepare(struct mz_lru_item *it,
 	gfp_t gfp = (wait ? GFP_NOIO : GFP_NOWAIT) | __GFP_NOWARN;
 	struct mz_entry *e = it->e;
 	bool putback = true;
+	unsigned int length;
 	struct mz_wb_io *io;
 	struct page *page;
 	struct bio *bio;
@@ -838,7 +841,9 @@ static struct mz_wb_io *mz_wb_prepare(struct mz_lru_item *it,
 			mz_cgroup_count_miss(owner);
 		rcu_read_unlock();
 	}
+	length = e->length;
 	io->unpacked = mz_entry_unpack(e, page);
+	io->charge = io->unpacked ? mz_pool_charge(length) : 0;
 	io->e = e;
 	io->slot = it->slot;
 	io->wait = wait;
@@ -878,6 +883,31 @@ unsigned long mz_wb_wait_all(struct mz_wb_wait *wait)
 	return atomic_long_read(&wait->written);
 }
 
+/*
+ * Credit the reclaimer, if any, with @bytes of @memcg's charge that step 4
+ * freed. A 6.1 reclaim pass counts what shrinkers free in its
+ * reclaim_state's reclaimed_slab, which the slab allocator raises only
+ * for whole slab pages freed: a payload gives back its bytes of the
+ * owner's charge (pool.c) but seldom a page. memory_max_write() OOM-kills
+ * after 16 passes that reclaimed nothing, try_charge_memcg() after
+ * MAX_RECLAIM_RETRIES: a cgroup whose memory was mostly compressed met a
+ * lowered memory.max, or died, on the race of its writebacks' charge with
+ * those passes (tests/36-max-lowered). So the charge counts as reclaimed
+ * where it is what binds: under a memory.max it is at (mz_memcg_at_limit());
+ * global reclaim, which needs pages, gets no credit. Rounded up: a batch
+ * that freed any charge made progress.
+ */
+static void mz_wb_credit_reclaim(struct mem_cgroup *memcg, unsigned long bytes)
+{
+	struct reclaim_state *rs = current->reclaim_state;
+	unsigned long pages = DIV_ROUND_UP(bytes, PAGE_SIZE);
+
+	if (!rs || !bytes || !mz_memcg_at_limit(memcg))
+		return;
+	rs->reclaimed_slab += pages;
+	mz_stat_add(MZ_STAT_writeback_reclaim_credit, pages);
+}
+
 /**
  * mz_writeback_submit - start writing entries back to the backing device
  * @it: the entries and their slots, as isolated from the LRU
@@ -909,6 +939,7 @@ unsigned int mz_writeback_submit(struct mz_lru_item *it, unsigned int nr,
 {
 	struct cgroup_subsys_state *css = mz_memcg_io_css(memcg);
 	unsigned int i, submitted = 0;
+	unsigned long charge = 0;
 	struct blk_plug plug;
 	struct mz_wb_io *io;
 	int ret;
@@ -917,6 +948,8 @@ unsigned int mz_writeback_submit(struct mz_lru_item *it, unsigned int nr,
 	for (i = 0; i < nr; i++) {
 		io = mz_wb_prepare(&it[i], wait, memcg, css, &ret);
 		if (io) {
+			/* Before the submission: the write may end, @io go. */
+			charge += io->charge;
 			if (!wait || current->bio_list)
 				mz_wb_defer(io);	/* rule 7 */
 			else
@@ -937,6 +970,8 @@ unsigned int mz_writeback_submit(struct mz_lru_item *it, unsigned int nr,
 	blk_finish_plug(&plug);
 	if (css)
 		css_put(css);
+	if (!wait)
+		mz_wb_credit_reclaim(memcg, charge);
 	return submitted;
 }
 
