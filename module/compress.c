@@ -74,7 +74,7 @@ static void mz_comp_release_workfn(struct work_struct *work)
 	mz_comp_free(comp);
 }
 
-/* Called when the last reference is gone, possibly from RCU callback context. */
+/* The last reference is gone; possibly in RCU callback context. */
 static void mz_comp_release(struct percpu_ref *ref)
 {
 	struct mz_comp *comp = container_of(ref, struct mz_comp, ref);

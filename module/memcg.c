@@ -573,8 +573,8 @@ bool mz_memcg_at_limit(struct mem_cgroup *memcg)
  * A sample is taken at most every MZ_SQUEEZE_PERIOD per cgroup while it
  * is cold or holds, of the memcg's own counters on every node, and
  * decides once MZ_SQUEEZE_MIN refaults came since the last decision: a
- * cgroup turning cold is judged on all its refaults since then. Hints, racy: a race samples
- * twice, or holds a page too many.
+ * cgroup turning cold is judged on all its refaults since then. Hints,
+ * racy: a race samples twice, or holds a page too many.
  */
 #define MZ_SQUEEZE_PERIOD	(HZ / 10)
 #define MZ_SQUEEZE_MIN		128
@@ -695,6 +695,23 @@ static u64 mz_memcg_hold_bytes(struct mem_cgroup *memcg, bool *over)
 	return div_u64((u64)limit * PAGE_SIZE * pct, 100);
 }
 
+/*
+ * A cold or holding @mzc's review: its refaults sampled (rules 1 and 3),
+ * the bytes it may hold (rule 2, mz_memcg_hold_bytes(), which sets @over),
+ * and rule 4 applied. Returns those bytes.
+ */
+static u64 mz_cgroup_review(struct mz_cgroup *mzc, struct mem_cgroup *memcg,
+			    bool *over)
+{
+	u64 hold;
+
+	mz_cgroup_sample(mzc, memcg);
+	hold = mz_memcg_hold_bytes(memcg, over);
+	if (hold && mz_cgroup_hold_stale(mzc))
+		mz_cgroup_let_go(mzc);
+	return hold;
+}
+
 /**
  * mz_cgroup_admit_cold - whether to cache a page of a cgroup that may be cold
  * @mzc: the page's record keeper, referenced
@@ -731,15 +748,12 @@ int mz_cgroup_admit_cold(struct mz_cgroup *mzc, struct mem_cgroup *memcg)
 			return 0;
 	}
 	if (memcg && mzc != mz_root_cgroup) {
-		mz_cgroup_sample(mzc, memcg);
-		hold = mz_memcg_hold_bytes(memcg, &over);
+		hold = mz_cgroup_review(mzc, memcg, &over);
 		if (over) {
 			mz_stat_inc(MZ_STAT_cold_over_limit);
 			return 0;
 		}
 	}
-	if (hold && mz_cgroup_hold_stale(mzc))
-		mz_cgroup_let_go(mzc);
 	if (!hold || !READ_ONCE(mzc->holding)) {
 		/* Cold, or holding but under no limit now. */
 		if (hits < 0)
@@ -780,12 +794,9 @@ bool mz_memcg_holding(struct mem_cgroup *memcg, u64 *over)
 	mzc = mz_cgroup_lookup_rcu(memcg);
 	if (mzc == mz_root_cgroup || !READ_ONCE(mzc->holding))
 		goto unlock;
-	hold = mz_memcg_hold_bytes(memcg, NULL);
+	hold = mz_cgroup_review(mzc, memcg, NULL);
 	if (!hold)
 		goto unlock;
-	mz_cgroup_sample(mzc, memcg);
-	if (mz_cgroup_hold_stale(mzc))
-		mz_cgroup_let_go(mzc);
 	holding = READ_ONCE(mzc->holding);
 	bytes = READ_ONCE(mzc->compressed_bytes);
 	if (bytes > hold)
@@ -881,7 +892,7 @@ unsigned long mz_memcg_protected(struct mem_cgroup *memcg)
 	return v > 0 ? v : 0;
 }
 
-/* @memcg's stored entries and compressed bytes (its own, not its children's). */
+/* @memcg's stored entries and compressed bytes: its own, not its children's. */
 void mz_memcg_scale(struct mem_cgroup *memcg, u64 *stored, u64 *bytes)
 {
 	struct mz_cgroup *mzc;
@@ -1487,8 +1498,9 @@ static u64 mz_records_check_one(struct seq_file *m, struct mz_cgroup *mzc,
 
 /*
  * The consistency check: every record points at the mz_cgroup whose list
- * it is on, no cgroup that is not online has records, every mz_cgroup's counters equal
- * what its records add up to, and the records add up to stored_pages.
+ * it is on, no cgroup that is not online has records, every mz_cgroup's
+ * counters equal what its records add up to, and the records add up to
+ * stored_pages.
  * Prints one line per problem, then a summary; returns the problem count.
  * stored_pages is compared only while the device is closed (swapped off):
  * a store adds its record before it counts in stored_pages and a free
