@@ -47,6 +47,12 @@ static unsigned int mz_class_of(size_t size)
 	return (size - 1) >> MZ_CLASS_SHIFT;
 }
 
+/* Bytes a payload of @size takes: the object size of its class. */
+static size_t mz_class_bytes_of(size_t size)
+{
+	return (mz_class_of(size) + 1) * MZ_CLASS_SIZE;
+}
+
 static int mz_classes_init(void)
 {
 	char name[32];
@@ -139,7 +145,7 @@ unsigned long mz_pool_alloc(size_t size, struct mem_cgroup *memcg, gfp_t gfp)
 	set_active_memcg(old);
 	if (!obj)
 		return 0;
-	atomic64_add((mz_class_of(size) + 1) * MZ_CLASS_SIZE, &mz_class_bytes);
+	atomic64_add(mz_class_bytes_of(size), &mz_class_bytes);
 	return (unsigned long)obj;
 }
 
@@ -150,7 +156,7 @@ void mz_pool_free(unsigned long handle, size_t size)
 		return;
 	}
 	kmem_cache_free(mz_class_cache[mz_class_of(size)], (void *)handle);
-	atomic64_sub((mz_class_of(size) + 1) * MZ_CLASS_SIZE, &mz_class_bytes);
+	atomic64_sub(mz_class_bytes_of(size), &mz_class_bytes);
 }
 
 /* Bytes of its owner's charge a payload of @size holds: none in zsmalloc. */
@@ -158,7 +164,7 @@ size_t mz_pool_charge(size_t size)
 {
 	if (mz_allocator == MZ_ALLOC_ZSMALLOC)
 		return 0;
-	return (mz_class_of(size) + 1) * MZ_CLASS_SIZE;
+	return mz_class_bytes_of(size);
 }
 
 /* The mapping may be per-CPU: no sleeping until mz_pool_unmap(). */
