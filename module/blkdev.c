@@ -81,8 +81,10 @@ static struct mem_cgroup *mz_page_memcg(struct page *page)
 }
 
 /*
- * Room for @len more bytes in @mzc's limit: over it, write back the
- * cgroup's own entries first (memory.zswap.max semantics). The writes are
+ * Room for @len more bytes in the limits of @mzc and its ancestors: over
+ * one, write back the storing cgroup's own entries first
+ * (memory.zswap.max semantics, mainline's shrink_memcg() of the storing
+ * memcg whichever limit it met). The writes are
  * only submitted, never waited for in a swap write, but submitting one
  * frees its entry's compressed copy (writeback.c, rule 4), so the second
  * look sees the room it made: the limit holds, unlike mainline's

@@ -387,6 +387,16 @@ struct mz_cgroup {
 	u64 compressed_bytes;		/* sum of entry lengths */
 	u64 max_bytes;			/* compressed limit, U64_MAX = none */
 
+	/*
+	 * Compressed bytes of its own entries and its descendants', which a
+	 * hold's share bounds (memcg.c, "Holding a cold cache"); not kept
+	 * for the root. Updated up the tree after @lock is dropped
+	 * (mz_cgroup_subtree_add()): a hint while stores and frees are in
+	 * flight, exact once they are done.
+	 */
+	atomic64_t subtree_bytes;
+	u64 check_bytes;		/* scratch of mz_records_check() */
+
 	/* event counters, atomic: updated without @lock */
 	atomic64_t loads;
 	atomic64_t written_back;

@@ -327,6 +327,33 @@ static void mz_cgroup_protect(struct mz_cgroup *mzc)
 		atomic64_set(&mzc->protected, v / 2);
 }
 
+/*
+ * Add @delta to the subtree bytes of @mzc and of each ancestor up to @stop
+ * (not included) or the root (never counted). A loop, as deep as the
+ * cgroup tree, of atomic adds, as page_counter_charge() is; no lock held.
+ * The caller keeps @mzc from being freed (a reference, or an RCU read
+ * section in which it was reachable), and with it its ancestors (each
+ * pins its parent until it is freed after a grace period).
+ *
+ * The adds of one entry's store, resize, reparenting and free run in any
+ * order against each other: each is the change along its own path, so
+ * once all are done every cgroup's count is exact.
+ */
+static void mz_cgroup_subtree_add(struct mz_cgroup *mzc,
+				  struct mz_cgroup *stop, s64 delta)
+{
+	for (; mzc && mzc != stop && mzc != mz_root_cgroup; mzc = mzc->parent)
+		atomic64_add(delta, &mzc->subtree_bytes);
+}
+
+/* @mzc's subtree bytes; 0 while deltas in flight have it negative. */
+static u64 mz_cgroup_subtree_bytes(struct mz_cgroup *mzc)
+{
+	s64 v = atomic64_read(&mzc->subtree_bytes);
+
+	return v > 0 ? v : 0;
+}
+
 /**
  * mz_record_add - record @e as owned by @mzc
  * @e: an entry not yet in the tree
@@ -352,6 +379,8 @@ void mz_record_add(struct mz_entry *e, struct mz_cgroup *mzc)
 	mzc->compressed_bytes += e->length;
 	mz_cgroup_protect(mzc);
 	spin_unlock(&mzc->lock);
+	/* @e is in no tree yet: its length is ours. */
+	mz_cgroup_subtree_add(mzc, NULL, e->length);
 }
 
 /*
@@ -375,7 +404,6 @@ void mz_record_del(struct mz_entry *e)
 			break;
 		spin_unlock(&mzc->lock);
 	}
-	rcu_read_unlock();
 
 	list_del_init(&e->record);
 	mzc->nr_stored--;
@@ -384,6 +412,13 @@ void mz_record_del(struct mz_entry *e)
 	mzc->compressed_bytes -= e->length;
 	WRITE_ONCE(e->owner, NULL);
 	spin_unlock(&mzc->lock);
+	/*
+	 * A pass may move @mzc's other records and free it now; the read
+	 * section keeps it and its ancestors until the walk is done. @e is
+	 * the caller's: its length stays.
+	 */
+	mz_cgroup_subtree_add(mzc, NULL, -(s64)e->length);
+	rcu_read_unlock();
 }
 
 /**
@@ -399,6 +434,7 @@ void mz_record_del(struct mz_entry *e)
 void mz_record_set_length(struct mz_entry *e, u16 length)
 {
 	struct mz_cgroup *mzc;
+	s64 delta;
 
 	rcu_read_lock();
 	for (;;) {
@@ -408,22 +444,36 @@ void mz_record_set_length(struct mz_entry *e, u16 length)
 			break;
 		spin_unlock(&mzc->lock);
 	}
-	rcu_read_unlock();
 
-	mzc->compressed_bytes += length;
-	mzc->compressed_bytes -= e->length;
+	delta = (s64)length - e->length;
+	mzc->compressed_bytes += delta;
 	e->length = length;
 	spin_unlock(&mzc->lock);
+	/* As in mz_record_del(). */
+	mz_cgroup_subtree_add(mzc, NULL, delta);
+	rcu_read_unlock();
 }
 
 /*********************************
  * limits and switches
  **********************************/
+/*
+ * Whether @more compressed bytes of @mzc would take it or an ancestor past
+ * its limit (cgroup_max): each limit bounds its subtree's bytes, as
+ * memory.zswap.max does. A loop, as deep as the cgroup tree; the caller
+ * holds a reference on @mzc, which pins its ancestors. Racy as the counts
+ * are: stores side by side may each find the room one of them takes.
+ */
 bool mz_cgroup_over_limit(struct mz_cgroup *mzc, unsigned int more)
 {
-	u64 max = READ_ONCE(mzc->max_bytes);
+	u64 max;
 
-	return max != U64_MAX && READ_ONCE(mzc->compressed_bytes) + more > max;
+	for (; mzc && mzc != mz_root_cgroup; mzc = mzc->parent) {
+		max = READ_ONCE(mzc->max_bytes);
+		if (max != U64_MAX && mz_cgroup_subtree_bytes(mzc) + more > max)
+			return true;
+	}
+	return false;
 }
 
 /*
@@ -547,13 +597,15 @@ bool mz_memcg_at_limit(struct mem_cgroup *memcg)
  *    sample nor of late (its last MZ_SQUEEZE_WINDOW refaults or so): fewer
  *    than MZ_SQUEEZE_PERCENT of them activated, and hold_percent is set.
  *    A cgroup without refaults is not short of memory;
- * 2. while it holds, its pages are cached until its compressed bytes
- *    reach hold_percent of the smallest memory.max on its way up, the
- *    rest pass through untried, and reclaim leaves its entries alone
- *    below that but when it struggles (mz_memcg_holding(), and the
- *    shrinker's count); the pool limit's worker and its own cgroup_max
- *    write them back as ever. Not while that limit's cgroup is over it
- *    (mz_memcg_hold_bytes());
+ * 2. while it holds, its pages are cached until the compressed bytes
+ *    under the smallest memory.max on its way up (that cgroup's subtree
+ *    bytes: its own entries, its siblings', any cgroup's under that
+ *    limit) reach hold_percent of the limit: one share for all the
+ *    cgroups under it, not one each. The rest pass through untried, and
+ *    reclaim leaves its entries alone below that but when it struggles
+ *    (mz_memcg_holding(), and the shrinker's count); the pool limit's
+ *    worker and its own cgroup_max write them back as ever. Not while
+ *    that limit's cgroup is over it (mz_memcg_hold_bytes());
  * 3. it lets go when one sample finds it short of memory, whatever its
  *    hits: its entries are then the memory its working set lacks, and
  *    reclaim writes them back as usual. Quick to let go, slow to hold
@@ -668,18 +720,22 @@ static bool mz_cgroup_hold_stale(struct mz_cgroup *mzc)
 }
 
 /*
- * Bytes @memcg's cgroup may hold (rule 2); 0: it may not hold, now. Not
- * while that limit's cgroup is over it (memory.max lowered, or written
- * back after swapoff lifted it): memory_max_write() OOM-kills after 16
- * reclaim passes short of the limit, and a hold would keep reclaim from
- * the entries (tests/71-soak-sync's swap cycle was killed so once, a
- * 3.6 MB pool of a holding cgroup 3.3 MB over its restored limit). Sets
- * @over (if given) then.
+ * The share of the cgroups under @memcg's smallest memory.max (rule 2), in
+ * bytes, and in @held what they store now (that limit's cgroup's subtree
+ * bytes: its own entries and its descendants', siblings of @memcg's
+ * included); 0: none may hold, now. Not while that limit's cgroup is over
+ * it (memory.max lowered, or written back after swapoff lifted it):
+ * memory_max_write() OOM-kills after 16 reclaim passes short of the
+ * limit, and a hold would keep reclaim from the entries (tests/71-soak-
+ * sync's swap cycle was killed so once, a 3.6 MB pool of a holding cgroup
+ * 3.3 MB over its restored limit). Sets @over (if given) then.
  */
-static u64 mz_memcg_hold_bytes(struct mem_cgroup *memcg, bool *over)
+static u64 mz_memcg_hold_bytes(struct mem_cgroup *memcg, bool *over,
+			       u64 *held)
 {
 	unsigned int pct = READ_ONCE(mz_hold_percent);
 	struct page_counter *smallest;
+	struct mem_cgroup *limiter;
 	unsigned long limit;
 
 	smallest = mz_memcg_smallest_max(memcg, &limit);
@@ -692,21 +748,32 @@ static u64 mz_memcg_hold_bytes(struct mem_cgroup *memcg, bool *over)
 	}
 	if (!pct)
 		return 0;
+	/*
+	 * The limit's memcg is @memcg or an ancestor, pinned with it. Its
+	 * mz_cgroup exists once a descendant's does (mz_cgroup_get_or_
+	 * create()); if it could not be created, the nearest above stands
+	 * in, its count the larger: the share is then held the less.
+	 */
+	limiter = container_of(smallest, struct mem_cgroup, memory);
+	rcu_read_lock();
+	*held = mz_cgroup_subtree_bytes(mz_cgroup_lookup_rcu(limiter));
+	rcu_read_unlock();
 	return div_u64((u64)limit * PAGE_SIZE * pct, 100);
 }
 
 /*
  * A cold or holding @mzc's review: its refaults sampled (rules 1 and 3),
- * the bytes it may hold (rule 2, mz_memcg_hold_bytes(), which sets @over),
- * and rule 4 applied. Returns those bytes.
+ * the share it may hold and what is held of it (rule 2,
+ * mz_memcg_hold_bytes(), which sets @over and @held), and rule 4
+ * applied. Returns the share.
  */
 static u64 mz_cgroup_review(struct mz_cgroup *mzc, struct mem_cgroup *memcg,
-			    bool *over)
+			    bool *over, u64 *held)
 {
 	u64 hold;
 
 	mz_cgroup_sample(mzc, memcg);
-	hold = mz_memcg_hold_bytes(memcg, over);
+	hold = mz_memcg_hold_bytes(memcg, over, held);
 	if (hold && mz_cgroup_hold_stale(mzc))
 		mz_cgroup_let_go(mzc);
 	return hold;
@@ -732,8 +799,8 @@ int mz_cgroup_admit_cold(struct mz_cgroup *mzc, struct mem_cgroup *memcg)
 {
 	unsigned int pct = READ_ONCE(mz_min_hit_percent);
 	bool over = false;
+	u64 hold = 0, held = 0;
 	int hits = -1;
-	u64 hold = 0;
 
 	if (!pct)
 		return 0;
@@ -748,7 +815,7 @@ int mz_cgroup_admit_cold(struct mz_cgroup *mzc, struct mem_cgroup *memcg)
 			return 0;
 	}
 	if (memcg && mzc != mz_root_cgroup) {
-		hold = mz_cgroup_review(mzc, memcg, &over);
+		hold = mz_cgroup_review(mzc, memcg, &over, &held);
 		if (over) {
 			mz_stat_inc(MZ_STAT_cold_over_limit);
 			return 0;
@@ -771,21 +838,21 @@ int mz_cgroup_admit_cold(struct mz_cgroup *mzc, struct mem_cgroup *memcg)
 			mz_stat_inc(MZ_STAT_hold_enters);
 		}
 	}
-	return READ_ONCE(mzc->compressed_bytes) >= hold ?
-	       MZ_STAT_reject_hold_full : 0;
+	return held >= hold ? MZ_STAT_reject_hold_full : 0;
 }
 
 /*
- * Whether @memcg's cgroup holds (rule 2), and by how many bytes its
- * entries pass its share (@over). Called by the shrinker's count for
- * every memcg with entries: one that does not hold costs a lookup; one
- * that does is sampled for rules 3 and 4.
+ * Whether @memcg's cgroup holds (rule 2), and by how many bytes the
+ * entries under its limit pass their share (@over), at most its own
+ * entries' bytes. Called by the shrinker's count for every memcg with
+ * entries: one that does not hold costs a lookup; one that does is
+ * sampled for rules 3 and 4.
  */
 bool mz_memcg_holding(struct mem_cgroup *memcg, u64 *over)
 {
 	struct mz_cgroup *mzc;
 	bool holding = false;
-	u64 hold, bytes;
+	u64 hold, held = 0;
 
 	*over = 0;
 	if (!memcg || !READ_ONCE(mz_min_hit_percent))
@@ -794,13 +861,12 @@ bool mz_memcg_holding(struct mem_cgroup *memcg, u64 *over)
 	mzc = mz_cgroup_lookup_rcu(memcg);
 	if (mzc == mz_root_cgroup || !READ_ONCE(mzc->holding))
 		goto unlock;
-	hold = mz_cgroup_review(mzc, memcg, NULL);
+	hold = mz_cgroup_review(mzc, memcg, NULL, &held);
 	if (!hold)
 		goto unlock;
 	holding = READ_ONCE(mzc->holding);
-	bytes = READ_ONCE(mzc->compressed_bytes);
-	if (bytes > hold)
-		*over = bytes - hold;
+	if (held > hold)
+		*over = min(held - hold, READ_ONCE(mzc->compressed_bytes));
 unlock:
 	rcu_read_unlock();
 	return holding;
@@ -1118,14 +1184,16 @@ void mz_pass_end(struct mz_cgroup *pass)
 
 /*
  * Move up to MZ_REPARENT_BATCH records of @from to @to. Both locked by the
- * caller, @from (the descendant) first. Returns how many were moved.
+ * caller, @from (the descendant) first. Returns how many were moved; their
+ * compressed bytes in @bytes.
  */
 static unsigned long mz_records_move(struct mz_cgroup *from,
-				     struct mz_cgroup *to)
+				     struct mz_cgroup *to, u64 *bytes)
 {
 	struct mz_entry *e, *tmp;
 	unsigned long n = 0;
 
+	*bytes = 0;
 	list_for_each_entry_safe(e, tmp, &from->records, record) {
 		if (n == MZ_REPARENT_BATCH)
 			break;
@@ -1139,6 +1207,7 @@ static unsigned long mz_records_move(struct mz_cgroup *from,
 		}
 		to->compressed_bytes += e->length;
 		from->compressed_bytes -= e->length;
+		*bytes += e->length;
 		n++;
 	}
 	return n;
@@ -1154,7 +1223,7 @@ static void mz_reparent_one(struct mz_cgroup *mzc)
 	struct mz_cgroup *to;
 	unsigned long moved = 0, n;
 	ktime_t start = ktime_get();
-	u64 ns;
+	u64 ns, bytes;
 
 	/* From here no store adds a record to @mzc (mz_record_add()). */
 	spin_lock(&mzc->lock);
@@ -1176,7 +1245,7 @@ static void mz_reparent_one(struct mz_cgroup *mzc)
 			spin_unlock(&to->lock);
 			spin_unlock(&mzc->lock);
 		}
-		n = mz_records_move(mzc, to);
+		n = mz_records_move(mzc, to, &bytes);
 		moved += n;
 		if (list_empty(&mzc->records)) {
 			/* Event history follows the records. */
@@ -1189,6 +1258,11 @@ static void mz_reparent_one(struct mz_cgroup *mzc)
 		}
 		spin_unlock(&to->lock);
 		spin_unlock(&mzc->lock);
+		/*
+		 * @to and above keep the bytes; @mzc and the removed cgroups
+		 * between lose them. The pass's reference pins @mzc.
+		 */
+		mz_cgroup_subtree_add(mzc, to, -(s64)bytes);
 		cond_resched();
 	} while (n);
 
@@ -1411,7 +1485,11 @@ static void mz_cgroup_show_one(struct seq_file *m, const char *path,
 		seq_puts(m, "- ");
 	else
 		seq_printf(m, "%d ", hits);
-	seq_printf(m, "%u\n", READ_ONCE(mzc->holding));
+	seq_printf(m, "%u ", READ_ONCE(mzc->holding));
+	if (mzc == mz_root_cgroup)
+		seq_puts(m, "-\n");	/* not kept */
+	else
+		seq_printf(m, "%llu\n", mz_cgroup_subtree_bytes(mzc));
 }
 
 /*
@@ -1428,7 +1506,7 @@ void mz_cgroups_show(struct seq_file *m)
 
 	if (!path)
 		return;
-	seq_puts(m, "# path id online stored_pages compressed_bytes same_filled loads written_back rejects writeback max hit_percent hold\n");
+	seq_puts(m, "# path id online stored_pages compressed_bytes same_filled loads written_back rejects writeback max hit_percent hold subtree_bytes\n");
 
 	/*
 	 * Live cgroups, under RCU: their mz_cgroups cannot be freed before
@@ -1497,15 +1575,47 @@ static u64 mz_records_check_one(struct seq_file *m, struct mz_cgroup *mzc,
 }
 
 /*
+ * Check every mz_cgroup's subtree bytes: its own bytes and its children's
+ * subtree bytes. Three walks of mz_cgroups, @check_bytes the scratch; the
+ * caller holds mz_reparent_mutex (no pass moves bytes, and no other
+ * check uses the scratch) and the RCU read lock. Returns the problems.
+ */
+static int mz_subtree_check(struct seq_file *m)
+{
+	struct mz_cgroup *mzc, *parent;
+	unsigned long id;
+	int bad = 0;
+
+	xa_for_each(&mz_cgroups, id, mzc)
+		mzc->check_bytes = READ_ONCE(mzc->compressed_bytes);
+	xa_for_each(&mz_cgroups, id, mzc) {
+		parent = mzc->parent;
+		if (parent && parent != mz_root_cgroup)
+			parent->check_bytes +=
+				atomic64_read(&mzc->subtree_bytes);
+	}
+	xa_for_each(&mz_cgroups, id, mzc) {
+		if (mzc->check_bytes == atomic64_read(&mzc->subtree_bytes))
+			continue;
+		seq_printf(m, "subtree: cgroup %llu bytes %lld/%llu\n",
+			   mzc->id, (s64)atomic64_read(&mzc->subtree_bytes),
+			   mzc->check_bytes);
+		bad++;
+	}
+	return bad;
+}
+
+/*
  * The consistency check: every record points at the mz_cgroup whose list
  * it is on, no cgroup that is not online has records, every mz_cgroup's
  * counters equal what its records add up to, and the records add up to
  * stored_pages.
  * Prints one line per problem, then a summary; returns the problem count.
- * stored_pages is compared only while the device is closed (swapped off):
- * a store adds its record before it counts in stored_pages and a free
- * drops the record first, so while pages come and go the two differ by
- * the stores and frees in flight.
+ * stored_pages and the subtree bytes are compared only while the device
+ * is closed (swapped off): a store adds its record before it counts in
+ * stored_pages and a free drops the record first, and both change the
+ * subtree bytes after the record, so while pages come and go they differ
+ * by the stores and frees in flight.
  */
 int mz_records_check(struct seq_file *m)
 {
@@ -1527,6 +1637,8 @@ int mz_records_check(struct seq_file *m)
 		total += mz_records_check_one(m, mzc, &bad);
 		cgroups++;
 	}
+	if (!disk_openers(mz_dev.disk))
+		bad += mz_subtree_check(m);
 	rcu_read_unlock();
 	mutex_unlock(&mz_reparent_mutex);
 

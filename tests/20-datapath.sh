@@ -368,6 +368,46 @@ case_hold_off()
 	check_gt "$(mz_counter reject_low_hits)" $((16 << 8)) "reject_low_hits"
 }
 
+# Two cold children under one memory.max hold one share between them, not
+# a share each: the share is hold_percent of the smallest memory.max on
+# the way up, and it bounds the compressed bytes of everything under that
+# limit (a share each would let the children's held entries fill the
+# parent's whole memory).
+case_hold_children()
+{
+	local top a b cap sum pa
+
+	mz_swapon
+	top=$(cg_create held)
+	cg_write "$top" memory.max 32M
+	a=$(cg_create held/a)
+	b=$(cg_create held/b)
+	cap=$((32 << 19))	# hold_percent 50 of 32M
+	hold "$a" 96M 2to1 45
+	pa=$CG_BG_PID
+	echo "a filled: $(hold_counts "$a")"
+	hold "$b" 96M 2to1 46
+	echo "b filled: $(hold_counts "$b")"
+	echo "a now: $(hold_counts "$a")"
+	check_ge "$(mz_counter hold_enters)" 1 "hold_enters"
+	sum=$(($(mz_cg_field "$a" compressed_bytes) + \
+	       $(mz_cg_field "$b" compressed_bytes)))
+	# One share, a page over at most for each child that stores.
+	check_le "$sum" $((cap + 2 * 4096)) "children's compressed_bytes"
+	check_gt "$sum" $((cap / 2)) "children's compressed_bytes"
+	check_eq "$(mz_cg_field "$top" subtree_bytes)" "$sum" \
+		"the parent's subtree_bytes"
+	verify "$pa"
+	verify "$CG_BG_PID"
+	check_eq "$(cg_read_key "$top" memory.events oom_kill)" 0 "oom_kill"
+	# Owners gone and swapped off: every count back to 0, and the check
+	# (the device closed) compares each subtree with its children's.
+	swap_off /dev/mzswap0
+	check_eq "$(mz_cg_field "$top" subtree_bytes)" 0 \
+		"the parent's subtree_bytes after swapoff"
+	mz_check_records
+}
+
 case_pool_limit()
 {
 	local cg
@@ -649,7 +689,7 @@ case_block_io()
 }
 
 ktap_print_header
-ktap_set_plan 23
+ktap_set_plan 24
 ktap_case "2:1 data under memory.max is stored compressed (slab) and reads back" case_compressed_slab
 ktap_case "2:1 data under memory.max is stored compressed (zsmalloc) and reads back" case_compressed_zsmalloc
 ktap_case "synchronous_io=N: swap cache and readahead, data reads back" case_async
@@ -663,6 +703,7 @@ ktap_case "a cold cgroup's entries are loaded again: cached again" case_low_hits
 ktap_case "a cold cgroup not short of memory holds its cache; the re-read loads it" case_hold
 ktap_case "a holding cgroup whose working set runs short lets go" case_hold_lets_go
 ktap_case "hold_percent=0: a cold cgroup holds nothing" case_hold_off
+ktap_case "cold children under one memory.max hold one share between them" case_hold_children
 ktap_case "the pool limit forces writeback; data reads back from the disk" case_pool_limit
 ktap_case "writeback on request writes back exactly N" case_writeback_request
 ktap_case "writeback on request counts no misses: the cgroup stays cached" case_writeback_request_no_miss

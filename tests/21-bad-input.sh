@@ -143,7 +143,7 @@ case_knobs()
 	line=$(grep "^$cg " "$MZ_DEBUGFS/cgroups" || true)
 	echo "table line: ${line:-none}"
 	if [ -n "$line" ]; then
-		[[ $line == *" 1 max - 0" ]] || fail "state changed: $line"
+		[[ $line == *" 1 max - 0 0" ]] || fail "state changed: $line"
 	fi
 }
 

@@ -87,6 +87,42 @@ case_lowered()
 	mz_check_records
 }
 
+# The over-limit rule alone, in one step: a cold cgroup (hold_percent=0:
+# its pages pass through untried but the probes) whose memory.max is
+# lowered under its usage compresses what that write reclaims, freeing
+# half of each 2:1 page at once, rather than passing it through (which
+# frees nothing until the write lands). Counted in cold_over_limit; a
+# store passed through counts in reject_low_hits.
+case_cold_over_limit()
+{
+	local cg over0 low0 stored0 over low stored usage
+
+	mz_swapon hold_percent=0
+	cg=$(cg_create cold)
+	cg_write "$cg" memory.max 32M
+	hold "$cg" 96M 2to1 76
+	check_lt "$(mz_cg_field "$cg" hit_percent)" 25 "hit_percent (cold)"
+	over0=$(mz_counter cold_over_limit)
+	low0=$(mz_counter reject_low_hits)
+	stored0=$(mz_counter stored_pages)
+	usage=$(usage_kib "$cg")
+	cg_write "$cg" memory.max 20M
+	over=$(($(mz_counter cold_over_limit) - over0))
+	low=$(($(mz_counter reject_low_hits) - low0))
+	stored=$(($(mz_counter stored_pages) - stored0))
+	echo "32M -> 20M: usage ${usage}K -> $(usage_kib "$cg")K; cold_over_limit $(printf %+d "$over") reject_low_hits $(printf %+d "$low") stored_pages $(printf %+d "$stored") written_back $(mz_counter written_back_pages)"
+	# Usage over 28M down to 20M: 2,000 pages or more reclaimed, most
+	# compressed. Passing them through would count nearly all in
+	# reject_low_hits.
+	check_ge "$over" 1024 "cold_over_limit during the step"
+	check_le "$low" $((over / 8)) "reject_low_hits during the step"
+	check_eq "$(cg_read_key "$cg" memory.events oom_kill)" 0 "oom_kill"
+	cg_write "$cg" memory.max max
+	verify "$CG_BG_PID"
+	mz_check_records
+}
+
 ktap_print_header
-ktap_set_plan 1
+ktap_set_plan 2
 ktap_case "a lowered memory.max is met by writeback, without an OOM kill" case_lowered
+ktap_case "a cold cgroup over its lowered memory.max compresses, passes nothing through" case_cold_over_limit

@@ -110,6 +110,45 @@ case_writeback_disabled()
 	verify "$CG_BG_PID"
 }
 
+# A limit on a parent bounds its children's entries together (its
+# subtree_bytes), as memory.zswap.max does: the first child fills the
+# parent's limit, writing its own entries back as it goes; the second,
+# with few entries of its own to write back, sends its pages to the disk.
+case_cgroup_limit_tree()
+{
+	local top a b max=$((4 << 20)) pa sum
+
+	mz_swapon shrinker_enabled=N
+	top=$(cg_create ltree)
+	a=$(cg_create ltree/a)
+	b=$(cg_create ltree/b)
+	echo "${top#"$CG_MOUNT"} $max" >"$MZ_DEBUGFS/cgroup_max"
+	cg_write "$a" memory.max 24M
+	cg_write "$b" memory.max 24M
+	hold "$a" 64M 4to1 61 --quiet
+	pa=$CG_BG_PID
+	hold "$b" 64M 4to1 62 --quiet
+	mz_cg_line "$top"
+	mz_cg_line "$a"
+	mz_cg_line "$b"
+	sum=$(($(mz_cg_field "$a" compressed_bytes) + \
+	       $(mz_cg_field "$b" compressed_bytes)))
+	check_le "$sum" "$max" "the children's compressed_bytes"
+	check_gt "$sum" $((max / 2)) "the children's compressed_bytes"
+	check_eq "$(mz_cg_field "$top" subtree_bytes)" "$sum" \
+		"the parent's subtree_bytes"
+	check_gt "$(mz_cg_field "$a" written_back)" 0 \
+		"the first child's entries written back"
+	# Its own entries, one or a few, written back at each store over the
+	# limit to make room for the next (mainline's shrink_memcg() of the
+	# storing cgroup), or its stores rejected: to the disk either way.
+	check_gt $(($(mz_cg_field "$b" written_back) + \
+		    $(mz_cg_field "$b" rejects))) 1000 \
+		"the second child's pages written back or rejected"
+	verify "$pa"
+	verify "$CG_BG_PID"
+}
+
 # case_cgroup_limit MODE: the store path writes back the cgroup's own
 # entries at its limit (the shrinker is off). MODE is synchronous_io: with
 # N stores arrive through ->submit_bio, where that writeback
@@ -385,12 +424,13 @@ case_removal_under_cursor()
 }
 
 ktap_print_header
-ktap_set_plan 9
+ktap_set_plan 10
 ktap_case "usage: a cgroup under pressure gains stored pages in its line" case_usage
 ktap_case "no invasive shrink: a cgroup at its limit writes back only its own" case_no_invasive_shrink
 ktap_case "writeback disabled for a cgroup holds for its children" case_writeback_disabled
 ktap_case "the per-cgroup compressed limit holds" case_cgroup_limit N
 ktap_case "synchronous_io=Y: the per-cgroup compressed limit holds" case_cgroup_limit Y
+ktap_case "a parent's compressed limit bounds its children together" case_cgroup_limit_tree
 ktap_case "a bio over its cgroup's limit rewrites the slots it writes back" case_limit_same_bio
 ktap_case "no kmem bypass: global reclaim charges the owner" case_kmem_owner
 ktap_case "round-robin: equal cgroups written back evenly, once per round" case_round_robin

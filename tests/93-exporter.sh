@@ -138,7 +138,7 @@ case_scrape_equals_debugfs()
 	# 4,055 to 2,338 after the scrape).
 	n=0
 	while IFS=$'\t' read -r path rest; do
-		read -r id online stored bytes same loads wb rejects wbon max hits hold <<<"$rest"
+		read -r id online stored bytes same loads wb rejects wbon max hits hold subtree <<<"$rest"
 		: "$id" "$online"
 		check_eq "$(one_value "$path stored" "$(series mzswap_cgroup_stored_pages "$path")")" "$stored" "$path stored_pages"
 		check_eq "$(series mzswap_cgroup_compressed_bytes "$path")" "$bytes" "$path compressed_bytes"
@@ -152,15 +152,38 @@ case_scrape_equals_debugfs()
 		[ "$hits" != - ] || hits=''
 		check_eq "$(series mzswap_cgroup_hit_percent "$path")" "$hits" "$path hit_percent"
 		check_eq "$(series mzswap_cgroup_holding "$path")" "$hold" "$path hold"
+		[ "$subtree" != - ] || subtree=''
+		check_eq "$(series mzswap_cgroup_subtree_bytes "$path")" "$subtree" "$path subtree_bytes"
 		n=$((n + 1))
-	done < <(awk '!/^#/ && NF >= 13 {
-			p = $0
-			for (i = 0; i < 12; i++)
-				sub(/ [^ ]*$/, "", p)
-			print p "\t" substr($0, length(p) + 2)
-		}' <<<"$a")
+	done < <(table_rows <<<"$a")
 	check_ge "$n" 3 "table rows compared"
 	echo "$n rows and $(grep -c '^mzswap_' <<<"$SCRAPE") mzswap series equal debugfs"
+}
+
+# table_rows: debugfs's per-cgroup table on stdin, one line per row out:
+# the path, a tab, then the fields the header names, in the order of
+# "id online stored_pages compressed_bytes same_filled loads written_back
+# rejects writeback max hit_percent hold subtree_bytes", found by name
+# from the right (a path may hold spaces).
+table_rows()
+{
+	awk '/^# path / {
+			nf = NF - 2
+			for (i = 3; i <= NF; i++)
+				off[$i] = NF - i
+			n = split("id online stored_pages compressed_bytes same_filled loads written_back rejects writeback max hit_percent hold subtree_bytes", want, " ")
+			next
+		}
+		/^#/ || !nf || NF <= nf { next }
+		{
+			p = $0
+			for (i = 0; i < nf; i++)
+				sub(/ [^ ]*$/, "", p)
+			r = ""
+			for (i = 1; i <= n; i++)
+				r = r (i > 1 ? " " : "") (want[i] in off ? $(NF - off[want[i]]) : "?")
+			print p "\t" r
+		}'
 }
 
 # sum_stored OUTPUT: mzswap_cgroup_stored_pages summed over its labels.
@@ -173,8 +196,8 @@ case_bounded_labels()
 {
 	local out total labels l
 
-	total=$(awk '!/^#/ && NF >= 13 { s += $(NF - 9) } END { print s + 0 }' \
-		"$MZ_DEBUGFS/cgroups")
+	total=$(table_rows <"$MZ_DEBUGFS/cgroups" |
+		awk -F '\t' '{ split($2, v, " "); s += v[3] } END { print s + 0 }')
 	check_gt "$total" 0 "stored pages in the table"
 
 	# Depth: the test root is at depth 1; a/x (3) stays, a/b/c (4) folds
