@@ -16,6 +16,19 @@ set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 cd "$repo"
+# The guest sees this checkout and nothing else of the host: an older
+# module to compare (bench-guest.sh's MZ_BENCH_BEFORE_KO) must be in it.
+if [ -n "${MZ_BENCH_BEFORE_KO:-}" ]; then
+	before=$(realpath -e -- "$MZ_BENCH_BEFORE_KO" 2>/dev/null) || {
+		echo "bench: MZ_BENCH_BEFORE_KO=$MZ_BENCH_BEFORE_KO: no such file" >&2
+		exit 2
+	}
+	[[ $before == "$repo"/* ]] || {
+		echo "bench: MZ_BENCH_BEFORE_KO=$before is outside $repo, the only host directory the guest sees: copy it in (say, under .cache/)" >&2
+		exit 2
+	}
+	export MZ_BENCH_BEFORE_KO=$before
+fi
 make -s >/dev/null
 make -s -C tests >/dev/null
 out=$repo/results
@@ -79,8 +92,14 @@ scripts/vm.sh -m 3G -c 2 "${diskargs[@]}" \
 echo "wall $(( $(date +%s) - t0 )) rc $rc machine $(nproc)cpu-$(( $(awk '/MemTotal/ {print $2}' /proc/meminfo) >> 20 ))GiB" >>"$raw"
 # Report what was measured even if a section failed, then fail.
 # The synchronous_io=N figures the unthrottled runs are held to.
-baseline=${MZ_BENCH_BASELINE:-$out/bench-20261203-2020.raw}
-python3 "$repo/scripts/bench-report.py" "$raw" "$out/bench-$stamp" "$baseline"
+base=${MZ_BENCH_BASELINE:-$out/bench-20261203-2020.raw}
+baseline=()
+if [ -r "$base" ]; then
+	baseline=("$base")
+else
+	echo "bench: no baseline $base: the report leaves out the comparison with it" >&2
+fi
+python3 "$repo/scripts/bench-report.py" "$raw" "$out/bench-$stamp" "${baseline[@]}"
 ln -sfn "bench-$stamp.md" "$out/latest.md"
 ln -sfn "bench-$stamp.png" "$out/latest.png"
 cat "$out/bench-$stamp.md"
