@@ -388,9 +388,9 @@ struct mz_cgroup {
 	u64 max_bytes;			/* compressed limit, U64_MAX = none */
 
 	/*
-	 * Compressed bytes of its own entries and its descendants', which a
-	 * hold's share bounds (memcg.c, "Holding a cold cache"); not kept
-	 * for the root. Updated up the tree after @lock is dropped
+	 * Compressed bytes of its own entries and its descendants', which
+	 * its cgroup_max and a hold's share bound (memcg.c, "Holding a cold
+	 * cache"); not kept for the root. Updated up the tree after @lock is dropped
 	 * (mz_cgroup_subtree_add()): a hint while stores and frees are in
 	 * flight, exact once they are done.
 	 */
