@@ -390,9 +390,9 @@ struct mz_cgroup {
 	/*
 	 * Compressed bytes of its own entries and its descendants', which
 	 * its cgroup_max and a hold's share bound (memcg.c, "Holding a cold
-	 * cache"); not kept for the root. Updated up the tree after @lock is dropped
-	 * (mz_cgroup_subtree_add()): a hint while stores and frees are in
-	 * flight, exact once they are done.
+	 * cache"); not kept for the root. Updated up the tree after @lock
+	 * is dropped (mz_cgroup_subtree_add()): a hint while stores and
+	 * frees are in flight, exact once they are done.
 	 */
 	atomic64_t subtree_bytes;
 	u64 check_bytes;		/* scratch of mz_records_check() */
