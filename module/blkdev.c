@@ -82,23 +82,26 @@ static struct mem_cgroup *mz_page_memcg(struct page *page)
 
 /*
  * Room for @len more bytes in the limits of @mzc and its ancestors: over
- * one, write back the storing cgroup's own entries first
- * (memory.zswap.max semantics, mainline's shrink_memcg() of the storing
- * memcg whichever limit it met). The writes are
- * only submitted, never waited for in a swap write, but submitting one
- * frees its entry's compressed copy (writeback.c, rule 4), so the second
- * look sees the room it made: the limit holds, unlike mainline's
- * zswap_store(), which stores once writeback got going.
+ * one, write back entries under it first, the limit's subtree round-robin
+ * (mz_shrink_limit(); memory.zswap.max semantics, where mainline writes
+ * back the storing memcg's own). The writes are only submitted, never
+ * waited for in a swap write, but submitting one frees its entry's
+ * compressed copy (writeback.c, rule 4), so the second look sees the room
+ * it made: the limit holds, unlike mainline's zswap_store(), which stores
+ * once writeback got going. A cgroup whose own writeback is off makes no
+ * room in others'.
  */
 static bool mz_store_cgroup_room(struct mz_cgroup *mzc,
 				 struct mem_cgroup *memcg, unsigned int len)
 {
-	if (!mz_cgroup_over_limit(mzc, len))
+	struct mz_cgroup *limit = mz_cgroup_limit_hit(mzc, len);
+
+	if (!limit)
 		return true;
 	if (!memcg || !mz_cgroup_writeback_enabled(mzc))
 		return false;
-	mz_shrink_memcg(memcg, MZ_WB_BATCH);
-	if (!mz_cgroup_over_limit(mzc, len))
+	mz_shrink_limit(limit, memcg, MZ_WB_BATCH);
+	if (!mz_cgroup_limit_hit(mzc, len))
 		return true;
 	mz_stat_inc(MZ_STAT_reject_reclaim_fail);
 	return false;

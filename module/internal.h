@@ -396,6 +396,13 @@ struct mz_cgroup {
 	 */
 	atomic64_t subtree_bytes;
 	u64 check_bytes;		/* scratch of mz_records_check() */
+	/*
+	 * The cgroup id of the memcg under this one that a store over its
+	 * limit wrote back from last, 0 for none (shrinker.c,
+	 * mz_shrink_limit()): an id, as the worker's cursor, never a
+	 * reference. A hint, without a lock.
+	 */
+	u64 wb_cursor;
 
 	/* event counters, atomic: updated without @lock */
 	atomic64_t loads;
@@ -451,7 +458,8 @@ void mz_cgroup_put(struct mz_cgroup *mzc);
 void mz_record_add(struct mz_entry *e, struct mz_cgroup *mzc);
 void mz_record_del(struct mz_entry *e);
 void mz_record_set_length(struct mz_entry *e, u16 length);
-bool mz_cgroup_over_limit(struct mz_cgroup *mzc, unsigned int more);
+struct mz_cgroup *mz_cgroup_limit_hit(struct mz_cgroup *mzc,
+				      unsigned int more);
 struct mz_cgroup *mz_pass_begin(struct mem_cgroup *memcg, bool may_wait);
 void mz_pass_end(struct mz_cgroup *pass);
 bool mz_cgroup_skip_compress(struct mz_cgroup *mzc);
@@ -471,7 +479,8 @@ u64 mz_memcg_id(struct mem_cgroup *memcg);
 void mz_reparent_run(void);
 void mz_sweep_kick(void);
 void mz_sweep(void);
-struct mem_cgroup *mz_memcg_next_live(struct mem_cgroup *pos);
+struct mem_cgroup *mz_memcg_next_live(struct mem_cgroup *pos,
+				      struct mem_cgroup *root);
 int mz_cgroup_set_max(const char *path, u64 max);
 int mz_cgroup_set_writeback(const char *path, bool on);
 int mz_cgroup_corrupt(const char *path, s64 delta);
@@ -540,6 +549,8 @@ int mz_shrink_init(void);
 void mz_shrink_exit(void);
 void mz_shrink_kick(void);
 unsigned long mz_shrink_memcg(struct mem_cgroup *memcg, unsigned long nr);
+unsigned long mz_shrink_limit(struct mz_cgroup *limit,
+			      struct mem_cgroup *memcg, unsigned long nr);
 unsigned long mz_writeback_global(unsigned long nr);
 
 /*********************************

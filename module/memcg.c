@@ -63,6 +63,12 @@ static DECLARE_WORK(mz_reparent_work, mz_reparent_workfn);
 static void mz_sweep_workfn(struct work_struct *work);
 static DECLARE_DELAYED_WORK(mz_sweep_work, mz_sweep_workfn);
 
+/*
+ * mz_cgroups with a cgroup_max set, live or dead and not yet freed: while
+ * there are none, a store looks for no limit (mz_cgroup_limit_hit()).
+ */
+static atomic_t mz_nr_limits = ATOMIC_INIT(0);
+
 /* Reparent at most this many records per lock hold. */
 #define MZ_REPARENT_BATCH	512
 /* Visit at most this many memcgs per RCU read section. */
@@ -100,6 +106,8 @@ static void mz_cgroup_release(struct kref *kref)
 	struct mz_cgroup *mzc = container_of(kref, struct mz_cgroup, kref);
 
 	WARN_ON_ONCE(!list_empty(&mzc->records));
+	if (mzc->max_bytes != U64_MAX)
+		atomic_dec(&mz_nr_limits);
 	kfree_rcu(mzc, rcu);
 }
 
@@ -458,22 +466,26 @@ void mz_record_set_length(struct mz_entry *e, u16 length)
  * limits and switches
  **********************************/
 /*
- * Whether @more compressed bytes of @mzc would take it or an ancestor past
- * its limit (cgroup_max): each limit bounds its subtree's bytes, as
- * memory.zswap.max does. A loop, as deep as the cgroup tree; the caller
- * holds a reference on @mzc, which pins its ancestors. Racy as the counts
+ * The nearest of @mzc and its ancestors whose limit (cgroup_max) @more
+ * compressed bytes of @mzc would pass, or NULL: each limit bounds its
+ * subtree's bytes, as memory.zswap.max does. A loop, as deep as the cgroup
+ * tree, and none while no limit is set; the caller holds a reference on
+ * @mzc, which pins its ancestors, the one returned too. Racy as the counts
  * are: stores side by side may each find the room one of them takes.
  */
-bool mz_cgroup_over_limit(struct mz_cgroup *mzc, unsigned int more)
+struct mz_cgroup *mz_cgroup_limit_hit(struct mz_cgroup *mzc,
+				      unsigned int more)
 {
 	u64 max;
 
+	if (!atomic_read(&mz_nr_limits))
+		return NULL;
 	for (; mzc && mzc != mz_root_cgroup; mzc = mzc->parent) {
 		max = READ_ONCE(mzc->max_bytes);
 		if (max != U64_MAX && mz_cgroup_subtree_bytes(mzc) + more > max)
-			return true;
+			return mzc;
 	}
-	return false;
+	return NULL;
 }
 
 /*
@@ -1042,7 +1054,13 @@ int mz_cgroup_set_max(const char *path, u64 max)
 		mz_cgroup_put(mzc);
 		return -EINVAL;	/* the pool limit is the root's */
 	}
+	spin_lock(&mzc->lock);
+	if (mzc->max_bytes == U64_MAX && max != U64_MAX)
+		atomic_inc(&mz_nr_limits);
+	else if (mzc->max_bytes != U64_MAX && max == U64_MAX)
+		atomic_dec(&mz_nr_limits);
 	WRITE_ONCE(mzc->max_bytes, max);
+	spin_unlock(&mzc->lock);
 	mz_cgroup_put(mzc);
 	return 0;
 }
@@ -1304,11 +1322,13 @@ static void mz_reparent_workfn(struct work_struct *work)
 
 /**
  * mz_memcg_next_live - the next live memcg in pre-order, referenced
- * @pos: where to start, referenced (the reference is dropped); NULL: the
- *	root, which is returned itself
+ * @pos: where to start, referenced (the reference is dropped), in @root's
+ *	subtree; NULL: @root, which is returned itself if live
+ * @root: the subtree's top (mz_root_memcg: the whole tree), pinned by the
+ *	caller
  *
  * Returns the first live memcg after @pos, with a css reference, or NULL
- * at the end of the tree. Dying memcgs are skipped, and a user can leave
+ * at the end of the subtree. Dying memcgs are skipped, and a user can leave
  * any number of them (page cache charged to a removed cgroup keeps its
  * memcg): the walk pins its position and reschedules every
  * MZ_WALK_BATCH memcgs. Rules, where it leaves the RCU read section:
@@ -1318,7 +1338,8 @@ static void mz_reparent_workfn(struct work_struct *work)
  *     it when released), so css_next_descendant_pre() continues from it.
  * May sleep; the caller holds no spinlock.
  */
-struct mem_cgroup *mz_memcg_next_live(struct mem_cgroup *pos)
+struct mem_cgroup *mz_memcg_next_live(struct mem_cgroup *pos,
+				      struct mem_cgroup *root)
 {
 	struct cgroup_subsys_state *css = pos ? &pos->css : NULL;
 	struct cgroup_subsys_state *pin = css;
@@ -1326,7 +1347,7 @@ struct mem_cgroup *mz_memcg_next_live(struct mem_cgroup *pos)
 
 	rcu_read_lock();
 	for (;;) {
-		css = css_next_descendant_pre(css, &mz_root_memcg->css);
+		css = css_next_descendant_pre(css, &root->css);
 		if (!css)
 			break;
 		if (mz_memcg_live(mem_cgroup_from_css(css)) && css_tryget(css))
@@ -1375,8 +1396,8 @@ static void mz_cgroups_mark(void)
 	lockdep_assert_held(&mz_reparent_mutex);
 	xa_for_each(&mz_cgroups, id, mzc)
 		mzc->marked = true;
-	for (memcg = mz_memcg_next_live(NULL); memcg;
-	     memcg = mz_memcg_next_live(memcg)) {
+	for (memcg = mz_memcg_next_live(NULL, mz_root_memcg); memcg;
+	     memcg = mz_memcg_next_live(memcg, mz_root_memcg)) {
 		mzc = xa_load(&mz_cgroups, mz_memcg_id(memcg));
 		if (mzc)
 			mzc->marked = false;

@@ -302,11 +302,100 @@ static struct mem_cgroup *mz_cursor_advance(void)
 		if (!pos)
 			goto out;
 	}
-	memcg = mz_memcg_next_live(pos);	/* drops @pos */
+	memcg = mz_memcg_next_live(pos, mz_root_memcg);	/* drops @pos */
 out:
 	mz_cursor_id = memcg ? mz_memcg_id(memcg) : 0;
 	mutex_unlock(&mz_cursor_lock);
 	return memcg;
+}
+
+/*********************************
+ * a limit's round robin
+ **********************************/
+
+/* Memcgs a store over a limit asks for entries, at most. */
+#define MZ_LIMIT_VISITS		8
+
+/*
+ * The memcg of cgroup @id among @memcg and its ancestors, which the
+ * caller's reference on @memcg pins (each css holds its parent's), or
+ * NULL.
+ */
+static struct mem_cgroup *mz_memcg_ancestor(struct mem_cgroup *memcg, u64 id)
+{
+	for (; memcg; memcg = parent_mem_cgroup(memcg))
+		if (mz_memcg_id(memcg) == id)
+			return memcg;
+	return NULL;
+}
+
+/**
+ * mz_shrink_limit - make room under a cgroup_max for a store
+ * @limit: the cgroup whose limit the store would pass: @memcg's own
+ *	mz_cgroup or an ancestor's (mz_cgroup_limit_hit())
+ * @memcg: the storing page's memcg, pinned by the caller
+ * @nr: entries to write back
+ *
+ * A limit bounds its subtree, so the room is made in the subtree: the
+ * live memcgs under @limit, @limit's own included, are asked in turn for
+ * @nr entries, round-robin from where its last store over it stopped
+ * (@limit->wb_cursor), until one submits some, or MZ_LIMIT_VISITS or
+ * every one of them have none. Writing back only the storing cgroup's entries (mainline's
+ * shrink_memcg() of the storing memcg) leaves a sibling's cold entries
+ * under the limit for good, while a cgroup with few of its own passes each
+ * page through the cache: compressed, stored and written back at its
+ * next store. A leaf's limit is its own entries, as before.
+ *
+ * Submits and returns, as mz_shrink_memcg(): a swap write never waits for
+ * writeback. May sleep (mz_memcg_next_live()). Returns the number
+ * submitted.
+ */
+unsigned long mz_shrink_limit(struct mz_cgroup *limit,
+			      struct mem_cgroup *memcg, unsigned long nr)
+{
+	struct mem_cgroup *top, *pos = NULL;
+	unsigned int visits = 0;
+	bool wrapped = false;
+	u64 id, first = 0;
+	long ret = 0;
+
+	top = mz_memcg_ancestor(memcg, limit->id);
+	if (!top)
+		return mz_shrink_memcg(memcg, nr);
+	if (mz_writeback_full() || !mz_writeback_begin())
+		return 0;
+	/*
+	 * A cgroup stays where it was created, so the cursor's memcg, if
+	 * still live, is still under @top; if not, start again at @top.
+	 */
+	id = READ_ONCE(limit->wb_cursor);
+	if (id)
+		pos = mz_cursor_resume(id);
+	while (visits < MZ_LIMIT_VISITS) {
+		pos = mz_memcg_next_live(pos, top);	/* drops @pos */
+		if (!pos) {
+			/* The end of the subtree: once round to its top. */
+			if (wrapped)
+				break;
+			wrapped = true;
+			continue;
+		}
+		/* Round to where it began: a subtree of fewer memcgs. */
+		id = mz_memcg_id(pos);
+		if (id == first)
+			break;
+		if (!first)
+			first = id;
+		visits++;
+		ret = mz_shrink_memcg_locked(pos, nr, NULL);
+		if (ret > 0)
+			break;
+	}
+	WRITE_ONCE(limit->wb_cursor, pos ? mz_memcg_id(pos) : 0);
+	if (pos)
+		css_put(&pos->css);
+	mz_writeback_end();
+	return ret > 0 ? ret : 0;
 }
 
 /**
