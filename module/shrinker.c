@@ -388,6 +388,7 @@ unsigned long mz_shrink_limit(struct mz_cgroup *limit,
 			first = id;
 		visits++;
 		ret = mz_shrink_memcg_locked(pos, nr, NULL);
+		trace_mzswap_limit_step(limit->id, id, ret);
 		if (ret > 0)
 			break;
 	}

@@ -122,7 +122,7 @@ case_writeback_disabled()
 # kept 4 entries (4,132 bytes) and wrote back 10,382.
 case_cgroup_limit_tree()
 {
-	local top a b max=$((4 << 20)) pa sum a_wb
+	local top a b max=$((4 << 20)) pa sum a_wb out bt ids
 
 	mz_swapon shrinker_enabled=N
 	top=$(cg_create ltree)
@@ -134,10 +134,35 @@ case_cgroup_limit_tree()
 	hold "$a" 64M 4to1 61 --quiet
 	pa=$CG_BG_PID
 	a_wb=$(mz_cg_field "$a" written_back)
+	out=$TMPDIR/limit-steps.txt
+	bpftrace -e 'tracepoint:mzswap:mzswap_limit_step {
+		printf("step %llu %llu %ld\n", args->limit, args->cgroup,
+		       args->outcome);
+	}' >"$out" 2>&1 &
+	bt=$!
+	wait_for 60 grep -q Attaching "$out"
 	hold "$b" 64M 4to1 62 --quiet
+	kill -INT "$bt"
+	wait "$bt" || true
 	mz_cg_line "$top"
 	mz_cg_line "$a"
 	mz_cg_line "$b"
+	# The trace (mzswap-limit.bt's): every step is the parent's limit,
+	# and both children gave entries for the second's stores.
+	ids=$(mz_cg_field "$top" id):$(mz_cg_field "$a" id):$(mz_cg_field "$b" id)
+	awk -v ids="$ids" '
+		$1 == "step" { n++; if ($2 != top) other++
+			       if ($4 > 0) gave[$3] += $4 }
+		BEGIN { split(ids, i, ":"); top = i[1]; a = i[2]; b = i[3] }
+		END { printf "%d steps, %d of another limit; entries given: first child %d, second %d\n",
+			     n, other, gave[a], gave[b] }' "$out"
+	check_gt "$(grep -c '^step ' "$out")" 0 "mzswap_limit_step events"
+	check_eq "$(awk -v t="$(mz_cg_field "$top" id)" \
+		'$1 == "step" && $2 != t' "$out" | wc -l)" 0 \
+		"steps of another limit than the parent's"
+	check_gt "$(awk -v c="$(mz_cg_field "$a" id)" \
+		'$1 == "step" && $3 == c && $4 > 0 { s += $4 } END { print s + 0 }' \
+		"$out")" 0 "entries the first child gave for the second's stores"
 	sum=$(($(mz_cg_field "$a" compressed_bytes) + \
 	       $(mz_cg_field "$b" compressed_bytes)))
 	check_le "$sum" "$max" "the children's compressed_bytes"

@@ -19,6 +19,7 @@ workload()
 	for i in 1 2 3; do
 		cg=$(cg_create "ex$i")
 		cg_write "$cg" memory.max 16M
+		rm -f "$TMPDIR/r$i"
 		cg_run_bg "$cg" "$repo/tests/pattern" --size 32M --kind 4to1 \
 			--seed "$i" --ready "$TMPDIR/r$i" --hold 0 --verify --quiet
 		pids+=("$CG_BG_PID")
@@ -36,20 +37,48 @@ workload()
 	sleep 1
 }
 
+# workload_limit: two cgroups under a parent's 2 MiB cgroup_max, the first
+# filling it, then the second storing over it.
+workload_limit()
+{
+	local top i cg pids=()
+
+	top=$(cg_create exl)
+	echo "${top#"$CG_MOUNT"} $((2 << 20))" >"$MZ_DEBUGFS/cgroup_max"
+	for i in 1 2; do
+		cg=$(cg_create "exl/c$i")
+		cg_write "$cg" memory.max 16M
+		rm -f "$TMPDIR/r$i"
+		cg_run_bg "$cg" "$repo/tests/pattern" --size 24M --kind 4to1 \
+			--seed "$i" --ready "$TMPDIR/r$i" --hold 0 --verify --quiet
+		pids+=("$CG_BG_PID")
+		wait_for 120 test -e "$TMPDIR/r$i"
+	done
+	kill -USR1 "${pids[@]}"
+	wait "${pids[@]}"
+	sleep 1
+}
+
 mz_swapon
 for tool in mzswap-worker mzswap-writeback mzswap-latency mzswap-reparent \
-	mzswap-wbstack; do
+	mzswap-wbstack mzswap-limit; do
 	bpftrace "$here/$tool.bt" >"$TMPDIR/$tool.out" 2>&1 &
 	bt=$!
 	wait_for 30 grep -q "Attaching" "$TMPDIR/$tool.out"
 	sleep 1
-	workload
+	if [ "$tool" = mzswap-limit ]; then
+		workload_limit
+		what="two cgroups under a parent's 2 MiB cgroup_max"
+	else
+		workload
+		what="three cgroups under memory.max, writeback of 30, one removed"
+	fi
 	[ "$tool" != mzswap-writeback ] || sleep 5
 	kill -INT "$bt"
 	wait "$bt" || true
 	{
 		echo "# $tool.bt over scripts/bpftrace/make-examples.sh's workload"
-		echo "# (three cgroups under memory.max, writeback of 30, one removed)"
+		echo "# ($what)"
 		echo "# kernel $(uname -r), QEMU TCG"
 		head -n 60 "$TMPDIR/$tool.out"
 	} >"$here/${tool}_example.txt"

@@ -145,6 +145,28 @@ TRACE_EVENT(mzswap_worker_step,
 		  __entry->online, __entry->outcome)
 );
 
+/*
+ * One visit of a store over a cgroup_max (mz_shrink_limit()): the cgroup
+ * whose limit it met, the cgroup under that limit's cursor, and the
+ * outcome as mzswap_worker_step's.
+ */
+TRACE_EVENT(mzswap_limit_step,
+	TP_PROTO(u64 limit, u64 cgroup, long outcome),
+	TP_ARGS(limit, cgroup, outcome),
+	TP_STRUCT__entry(
+		__field(u64, limit)
+		__field(u64, cgroup)
+		__field(long, outcome)
+	),
+	TP_fast_assign(
+		__entry->limit = limit;
+		__entry->cgroup = cgroup;
+		__entry->outcome = outcome;
+	),
+	TP_printk("limit=%llu cgroup=%llu outcome=%ld", __entry->limit,
+		  __entry->cgroup, __entry->outcome)
+);
+
 /* A reparenting pass: @records moved from @from to @to in @ns. */
 TRACE_EVENT(mzswap_reparent,
 	TP_PROTO(u64 from, u64 to, unsigned long records, u64 ns),
