@@ -140,7 +140,7 @@ case_cgroup_limit_tree()
 		       args->outcome);
 	}' >"$out" 2>&1 &
 	bt=$!
-	wait_for 60 grep -q Attaching "$out"
+	wait_for 60 grep -qs Attaching "$out"
 	hold "$b" 64M 4to1 62 --quiet
 	kill -INT "$bt"
 	wait "$bt" || true
