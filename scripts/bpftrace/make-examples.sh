@@ -62,6 +62,12 @@ workload_limit()
 mz_swapon
 for tool in mzswap-worker mzswap-writeback mzswap-latency mzswap-reparent \
 	mzswap-wbstack mzswap-limit; do
+	# mzswap-latency times ->rw_page: synchronous_io=Y's path only.
+	if [ "$tool" = mzswap-latency ]; then
+		mz_swapon synchronous_io=Y
+	elif [ "$(</sys/module/mzswap/parameters/synchronous_io)" = Y ]; then
+		mz_swapon
+	fi
 	bpftrace "$here/$tool.bt" >"$TMPDIR/$tool.out" 2>&1 &
 	bt=$!
 	wait_for 30 grep -q "Attaching" "$TMPDIR/$tool.out"
@@ -80,7 +86,14 @@ for tool in mzswap-worker mzswap-writeback mzswap-latency mzswap-reparent \
 		echo "# $tool.bt over scripts/bpftrace/make-examples.sh's workload"
 		echo "# ($what)"
 		echo "# kernel $(uname -r), QEMU TCG"
-		head -n 60 "$TMPDIR/$tool.out"
+		# A long trace: its start, and its end with the summary.
+		if (($(wc -l <"$TMPDIR/$tool.out") > 60)); then
+			head -n 30 "$TMPDIR/$tool.out"
+			echo "[... $(($(wc -l <"$TMPDIR/$tool.out") - 60)) lines ...]"
+			tail -n 30 "$TMPDIR/$tool.out"
+		else
+			cat "$TMPDIR/$tool.out"
+		fi
 	} >"$here/${tool}_example.txt"
 	cg_cleanup
 done
