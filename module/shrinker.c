@@ -313,8 +313,12 @@ out:
  * a limit's round robin
  **********************************/
 
-/* Memcgs a store over a limit asks for entries, at most. */
+/*
+ * Memcgs a store over a limit asks for entries, and memcgs it looks at to
+ * find them, at most.
+ */
 #define MZ_LIMIT_VISITS		8
+#define MZ_LIMIT_LOOKS		1024
 
 /*
  * The memcg of cgroup @id among @memcg and its ancestors, which the
@@ -329,6 +333,17 @@ static struct mem_cgroup *mz_memcg_ancestor(struct mem_cgroup *memcg, u64 id)
 	return NULL;
 }
 
+/* Whether @memcg has entries on the LRU: a cheap look, before a walk. */
+static bool mz_memcg_has_entries(struct mem_cgroup *memcg)
+{
+	int nid;
+
+	for_each_node_state(nid, N_NORMAL_MEMORY)
+		if (mz_lru_count(nid, memcg))
+			return true;
+	return false;
+}
+
 /**
  * mz_shrink_limit - make room under a cgroup_max for a store
  * @limit: the cgroup whose limit the store would pass: @memcg's own
@@ -340,11 +355,19 @@ static struct mem_cgroup *mz_memcg_ancestor(struct mem_cgroup *memcg, u64 id)
  * live memcgs under @limit, @limit's own included, are asked in turn for
  * @nr entries, round-robin from where its last store over it stopped
  * (@limit->wb_cursor), until one submits some, or MZ_LIMIT_VISITS or
- * every one of them have none. Writing back only the storing cgroup's entries (mainline's
- * shrink_memcg() of the storing memcg) leaves a sibling's cold entries
- * under the limit for good, while a cgroup with few of its own passes each
- * page through the cache: compressed, stored and written back at its
- * next store. A leaf's limit is its own entries, as before.
+ * every one of them have none. Writing back only the storing cgroup's
+ * entries (mainline's shrink_memcg() of the storing memcg) leaves a
+ * sibling's cold entries under the limit for good, while a cgroup with
+ * few of its own passes each page through the cache: compressed, stored
+ * and written back at its next store. A leaf's limit is its own entries,
+ * as before.
+ *
+ * Memcgs with no entries are passed over without asking, up to
+ * MZ_LIMIT_LOOKS of them: the entries under a limit may sit at the
+ * bottom of a deep chain (52-memcg-review), and a store that looked at
+ * too few memcgs would not reach them and would pass through. A limit
+ * over more memcgs without entries than that, between two with, takes
+ * more than one store to go round.
  *
  * Submits and returns, as mz_shrink_memcg(): a swap write never waits for
  * writeback. May sleep (mz_memcg_next_live()). Returns the number
@@ -354,7 +377,7 @@ unsigned long mz_shrink_limit(struct mz_cgroup *limit,
 			      struct mem_cgroup *memcg, unsigned long nr)
 {
 	struct mem_cgroup *top, *pos = NULL;
-	unsigned int visits = 0;
+	unsigned int visits = 0, looks = 0;
 	bool wrapped = false;
 	u64 id, first = 0;
 	long ret = 0;
@@ -371,7 +394,8 @@ unsigned long mz_shrink_limit(struct mz_cgroup *limit,
 	id = READ_ONCE(limit->wb_cursor);
 	if (id)
 		pos = mz_cursor_resume(id);
-	while (visits < MZ_LIMIT_VISITS) {
+	while (visits < MZ_LIMIT_VISITS && looks++ < MZ_LIMIT_LOOKS) {
+		cond_resched();
 		pos = mz_memcg_next_live(pos, top);	/* drops @pos */
 		if (!pos) {
 			/* The end of the subtree: once round to its top. */
@@ -386,6 +410,8 @@ unsigned long mz_shrink_limit(struct mz_cgroup *limit,
 			break;
 		if (!first)
 			first = id;
+		if (!mz_memcg_has_entries(pos))
+			continue;
 		visits++;
 		ret = mz_shrink_memcg_locked(pos, nr, NULL);
 		trace_mzswap_limit_step(limit->id, id, ret);

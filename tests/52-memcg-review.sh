@@ -114,16 +114,33 @@ deep_check()
 	mz_check_records
 }
 
+# As root, under a compressed limit on the chain's top (cgroup_max): the
+# bottom's stores over it make room in the limit's subtree, whose entries
+# are all DEPTH levels down. A store that looked at no more memcgs than
+# the 8 it may ask (mutant 16) passed through instead, but one in every
+# DEPTH / 8: 4,213 stores found no room, and 1,344 entries were written
+# back, at depth 400 (now: none, and 5,552).
 case_deep_root()
 {
-	local dir pid
+	local dir pid leaf max=$((4 << 20)) fail0 fail wb
 
 	mz_swapon shrinker_enabled=N
 	klog_mark
 	dir=$(cg_create deep)
+	echo "${dir#"$CG_MOUNT"} $max" >"$MZ_DEBUGFS/cgroup_max"
+	fail0=$(mz_counter reject_reclaim_fail)
 	deep_run "$dir" root "$TMPDIR/ready.deep"
 	pid=$CG_BG_PID
 	deep_check "$dir"
+	leaf=$(deep_path "$dir")
+	fail=$(($(mz_counter reject_reclaim_fail) - fail0))
+	wb=$(mz_cg_field "$leaf" written_back)
+	echo "the top's limit: subtree_bytes $(mz_cg_field "$dir" subtree_bytes), the bottom's written_back $wb, reject_reclaim_fail +$fail"
+	check_le "$(mz_cg_field "$dir" subtree_bytes)" $((max + 2 * 4096)) \
+		"the top's subtree_bytes"
+	check_gt "$wb" 1000 "the bottom's entries written back for its limit"
+	check_le "$fail" $((wb / 16)) \
+		"stores over the limit that found no room (reject_reclaim_fail)"
 	verify "$pid"
 	# Unload with the whole chain's state present: its last references
 	# go at exit.
