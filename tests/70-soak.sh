@@ -12,7 +12,9 @@
 #                   their owners parked, the cgroups removed; owners verify
 #   knobs           compressor, enabled, pool limit, same-filled, shrinker,
 #                   acceptance threshold, sweep period, per-cgroup limit
-#                   and writeback switch flipped
+#                   and writeback switch flipped; limits set and lifted
+#                   on the churn's and the holders' parents, whose
+#                   children are removed under the limits' cursors
 #   writeback       writeback and reparenting requested
 #   faults          store-side and backing-write faults injected
 #   swapcycle       swapoff and swapon, pool empty in between
@@ -157,7 +159,7 @@ _churn()
 # CI run at the default saw the pool never reach 1% (pool_limit_hit 0).
 _knobs()
 {
-	local p1=$1 iters=0 fails=0 spec
+	local p1=$1 churn=$2 holders=$3 iters=0 fails=0 spec
 	local comps=(lz4 zstd lzo lzo-rle)
 	local hits
 
@@ -174,11 +176,15 @@ _knobs()
 		"$PARAMS/max_pool_percent 10"
 		"$PARAMS/min_hit_percent $hits"
 		"$MZ_DEBUGFS/cgroup_max $p1 1048576"
+		"$MZ_DEBUGFS/cgroup_max $churn 2097152"
 		"$MZ_DEBUGFS/cgroup_writeback $p1 0"
+		"$MZ_DEBUGFS/cgroup_max $holders 8388608"
 		"$PARAMS/reparent_period_ms 100"
 		"$PARAMS/same_filled_pages_enabled Y"
 		"$MZ_DEBUGFS/cgroup_writeback $p1 1"
 		"$MZ_DEBUGFS/cgroup_max $p1 max"
+		"$MZ_DEBUGFS/cgroup_max $churn max"
+		"$MZ_DEBUGFS/cgroup_max $holders max"
 		"$PARAMS/min_hit_percent 0"
 		"$PARAMS/max_pool_percent 5"
 		"$PARAMS/accept_threshold_percent 90"
@@ -313,7 +319,8 @@ _swapcycle()
 # under $RES for the cases below; nothing here ends the test.
 soak_run()
 {
-	local park press0 press1 i cg pid pids=() holders=() rc line sum
+	local park press0 press1 churn holders_parent i cg pid pids=() holders=()
+	local rc line sum
 	local stored tries
 
 	mkdir -p "$RES"
@@ -324,6 +331,10 @@ soak_run()
 	park=$(cg_create park)
 	press0=$(cg_create press/p0)
 	press1=$(cg_create press/p1)
+	# Parents whose limits the knobs set and lift: their children are
+	# removed under the limits' cursors (the churn's all, a few holders).
+	churn=$(cg_create churn)
+	holders_parent=$(cg_create hold)
 	: >"$LIMITS"
 	for cg in "$press0" "$press1"; do
 		cg_write "$cg" memory.max 16M
@@ -340,7 +351,8 @@ soak_run()
 	_press press0 "$press0" 100000 & pids+=($!)
 	_press press1 "$press1" 200000 & pids+=($!)
 	_churn "$park" & pids+=($!)
-	_knobs "${press1#"$CG_MOUNT"}" & pids+=($!)
+	_knobs "${press1#"$CG_MOUNT"}" "${churn#"$CG_MOUNT"}" \
+		"${holders_parent#"$CG_MOUNT"}" & pids+=($!)
 	_writeback & pids+=($!)
 	_faults & pids+=($!)
 	i=$((SOAK_SECS / 5))
