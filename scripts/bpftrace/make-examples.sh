@@ -11,17 +11,24 @@ repo=$(cd "$here/../.." && pwd -P)
 . "$repo/tests/lib/cgroup.sh"
 . "$repo/tests/lib/mzswap.sh"
 
+# fill CG SIZE N: under a 16M memory.max, fill cgroup CG with SIZE of 4:1
+# data (seed N), held until SIGUSR1, then verified; creates $TMPDIR/rN once
+# filled. The filler's PID in CG_BG_PID.
+fill()
+{
+	cg_write "$1" memory.max 16M
+	rm -f "$TMPDIR/r$3"
+	cg_run_bg "$1" "$repo/tests/pattern" --size "$2" --kind 4to1 \
+		--seed "$3" --ready "$TMPDIR/r$3" --hold 0 --verify --quiet
+}
+
 # workload: three cgroups under pressure, writeback asked for, one removed.
 workload()
 {
-	local i cg pids=()
+	local i pids=()
 
 	for i in 1 2 3; do
-		cg=$(cg_create "ex$i")
-		cg_write "$cg" memory.max 16M
-		rm -f "$TMPDIR/r$i"
-		cg_run_bg "$cg" "$repo/tests/pattern" --size 32M --kind 4to1 \
-			--seed "$i" --ready "$TMPDIR/r$i" --hold 0 --verify --quiet
+		fill "$(cg_create "ex$i")" 32M "$i"
 		pids+=("$CG_BG_PID")
 	done
 	for i in 1 2 3; do
@@ -41,16 +48,12 @@ workload()
 # filling it, then the second storing over it.
 workload_limit()
 {
-	local top i cg pids=()
+	local top i pids=()
 
 	top=$(cg_create exl)
 	echo "${top#"$CG_MOUNT"} $((2 << 20))" >"$MZ_DEBUGFS/cgroup_max"
 	for i in 1 2; do
-		cg=$(cg_create "exl/c$i")
-		cg_write "$cg" memory.max 16M
-		rm -f "$TMPDIR/r$i"
-		cg_run_bg "$cg" "$repo/tests/pattern" --size 24M --kind 4to1 \
-			--seed "$i" --ready "$TMPDIR/r$i" --hold 0 --verify --quiet
+		fill "$(cg_create "exl/c$i")" 24M "$i"
 		pids+=("$CG_BG_PID")
 		wait_for 120 test -e "$TMPDIR/r$i"
 	done
