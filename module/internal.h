@@ -481,6 +481,8 @@ void mz_sweep_kick(void);
 void mz_sweep(void);
 struct mem_cgroup *mz_memcg_next_live(struct mem_cgroup *pos,
 				      struct mem_cgroup *root);
+struct mem_cgroup *mz_memcg_find(struct mem_cgroup *root, u64 id,
+				 unsigned int max);
 int mz_cgroup_set_max(const char *path, u64 max);
 int mz_cgroup_set_writeback(const char *path, bool on);
 int mz_cgroup_corrupt(const char *path, s64 delta);

@@ -1368,6 +1368,40 @@ struct mem_cgroup *mz_memcg_next_live(struct mem_cgroup *pos,
 	return css ? mem_cgroup_from_css(css) : NULL;
 }
 
+/**
+ * mz_memcg_find - the memcg of cgroup @id in @root's subtree, if live,
+ * referenced
+ * @root: the subtree's top, pinned by the caller
+ * @id: a cgroup id
+ * @max: memcgs to look at, at most
+ *
+ * A walk in pre-order under one RCU read section: NULL if @id is not
+ * among the first @max memcgs, or not live. Unlike cgroup_get_from_id(),
+ * blind to the caller's cgroup namespace: a store runs in whichever task
+ * reclaims, a container's with a namespace of its own too, which would
+ * see no cgroup outside its own subtree.
+ */
+struct mem_cgroup *mz_memcg_find(struct mem_cgroup *root, u64 id,
+				 unsigned int max)
+{
+	struct cgroup_subsys_state *css = NULL;
+	struct mem_cgroup *memcg = NULL;
+
+	rcu_read_lock();
+	while (max--) {
+		css = css_next_descendant_pre(css, &root->css);
+		if (!css)
+			break;
+		if (cgroup_id(css->cgroup) != id)
+			continue;
+		if (mz_memcg_live(mem_cgroup_from_css(css)) && css_tryget(css))
+			memcg = mem_cgroup_from_css(css);
+		break;
+	}
+	rcu_read_unlock();
+	return memcg;
+}
+
 /*
  * Mark every mz_cgroup in mz_cgroups, then unmark those whose memcg a
  * walk finds live. Caller holds mz_reparent_mutex, which keeps every

@@ -388,12 +388,16 @@ unsigned long mz_shrink_limit(struct mz_cgroup *limit,
 	if (mz_writeback_full() || !mz_writeback_begin())
 		return 0;
 	/*
-	 * A cgroup stays where it was created, so the cursor's memcg, if
-	 * still live, is still under @top; if not, start again at @top.
+	 * The cursor's memcg is found under @top (a cgroup stays where it
+	 * was created), not by cgroup_get_from_id() as the worker's is: the
+	 * worker runs in the root's cgroup namespace, a store in whichever
+	 * task reclaims, and a container's would find no cgroup beside its
+	 * own and start again at @top at every store. Removed, or too far
+	 * down the walk: start again at @top.
 	 */
 	id = READ_ONCE(limit->wb_cursor);
 	if (id)
-		pos = mz_cursor_resume(id);
+		pos = mz_memcg_find(top, id, MZ_LIMIT_LOOKS);
 	while (visits < MZ_LIMIT_VISITS && looks++ < MZ_LIMIT_LOOKS) {
 		cond_resched();
 		pos = mz_memcg_next_live(pos, top);	/* drops @pos */

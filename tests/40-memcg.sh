@@ -226,6 +226,57 @@ case_limit_cursor_removal()
 	wait_dying_zero
 }
 
+# A store runs in the task that reclaims, a container's with a cgroup
+# namespace of its own too. Two children share a parent's limit; a third,
+# its filler in a cgroup namespace of its own (unshare -C), stores over it.
+# Its round robin must resume where the last stopped, taking entries from
+# both others in turn: resumed by cgroup_get_from_id(), which sees no
+# cgroup outside the caller's namespace, it started again at the parent
+# at every store and took them all from the first child.
+case_limit_cgroupns()
+{
+	local top a b c max=$((4 << 20)) pa pb a0 b0 da db ns
+
+	mz_swapon shrinker_enabled=N
+	top=$(cg_create lns)
+	a=$(cg_create lns/a)
+	b=$(cg_create lns/b)
+	c=$(cg_create lns/c)
+	echo "${top#"$CG_MOUNT"} $max" >"$MZ_DEBUGFS/cgroup_max"
+	cg_write "$a" memory.max 24M
+	cg_write "$b" memory.max 16M
+	cg_write "$c" memory.max 16M
+	# The first fills the limit; the second takes about half of it.
+	hold "$a" 64M 4to1 81 --quiet
+	pa=$CG_BG_PID
+	hold "$b" 24M 4to1 82 --quiet
+	pb=$CG_BG_PID
+	mz_cg_line "$a"
+	mz_cg_line "$b"
+	a0=$(mz_cg_field "$a" written_back)
+	b0=$(mz_cg_field "$b" written_back)
+
+	ns=$TMPDIR/ns-pattern
+	printf '#!/bin/sh\nexec unshare -C -- %q "$@"\n' "$PATTERN" >"$ns"
+	chmod +x "$ns"
+	PATTERN=$ns hold "$c" 24M 4to1 83 --quiet
+	check_ne "$(readlink "/proc/$CG_BG_PID/ns/cgroup")" \
+		"$(readlink /proc/self/ns/cgroup)" \
+		"the third filler's cgroup namespace, not the test's"
+	mz_cg_line "$a"
+	mz_cg_line "$b"
+	mz_cg_line "$c"
+	da=$(($(mz_cg_field "$a" written_back) - a0))
+	db=$(($(mz_cg_field "$b" written_back) - b0))
+	echo "written back for the third's stores: first child $da, second $db"
+	check_gt $((da + db)) 500 "entries the first two gave"
+	check_ge "$db" $(((da + db) / 4)) "the second child's share of them"
+	check_ge "$da" $(((da + db) / 4)) "the first child's share of them"
+	verify "$CG_BG_PID"
+	verify "$pa"
+	verify "$pb"
+}
+
 # case_cgroup_limit MODE: the store path writes back the cgroup's own
 # entries at its limit (the shrinker is off). MODE is synchronous_io: with
 # N stores arrive through ->submit_bio, where that writeback
@@ -501,7 +552,7 @@ case_removal_under_cursor()
 }
 
 ktap_print_header
-ktap_set_plan 11
+ktap_set_plan 12
 ktap_case "usage: a cgroup under pressure gains stored pages in its line" case_usage
 ktap_case "no invasive shrink: a cgroup at its limit writes back only its own" case_no_invasive_shrink
 ktap_case "writeback disabled for a cgroup holds for its children" case_writeback_disabled
@@ -509,6 +560,7 @@ ktap_case "the per-cgroup compressed limit holds" case_cgroup_limit N
 ktap_case "synchronous_io=Y: the per-cgroup compressed limit holds" case_cgroup_limit Y
 ktap_case "a parent's compressed limit bounds its children together" case_cgroup_limit_tree
 ktap_case "children removed under a limit's cursor: its stores still make room" case_limit_cursor_removal
+ktap_case "a store in a container's cgroup namespace: the limit's round robin resumes" case_limit_cgroupns
 ktap_case "a bio over its cgroup's limit rewrites the slots it writes back" case_limit_same_bio
 ktap_case "no kmem bypass: global reclaim charges the owner" case_kmem_owner
 ktap_case "round-robin: equal cgroups written back evenly, once per round" case_round_robin
