@@ -16,6 +16,8 @@
 #   make sparse          build with C=1 (sparse)
 #   make checkpatch      checkpatch.pl --strict over module/ and include/
 #   make shellcheck      shellcheck over the tests' and scripts' shell
+#   make layers          each module/*.c calls only the files above it in
+#                        module/internal.h's layer list
 #   make modules_install install into /lib/modules/$(KVER)/extra + depmod
 #   make install         mzswap-setup, its unit and configuration example
 #   make debug-kernel    build the debug kernel (scripts/debug-kernel.sh)
@@ -61,7 +63,7 @@ endif
 export KVER KDIR
 
 .PHONY: all modules clean modules_install install check demo bench bench-reparent \
-	soak sparse checkpatch shellcheck setup debug-kernel run-check moddir \
+	soak sparse checkpatch shellcheck layers setup debug-kernel run-check moddir \
 	mutation
 
 all: modules
@@ -168,3 +170,6 @@ SHELL_SOURCES := $(wildcard tests/*.sh tests/lib/*.sh tests/mutations/*.sh scrip
 	scripts/lib/klog-check .ci/run scripts/mzswap-setup scripts/mzswap-exporter
 shellcheck: setup
 	@shellcheck -x $(SHELL_SOURCES) && echo "shellcheck: clean"
+
+layers:
+	@scripts/check-layers.sh

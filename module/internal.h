@@ -4,8 +4,10 @@
  *
  * Objects, their lifetimes and their locks. Read this before any .c file.
  *
- * Layers, lowest first (each .c calls only what is above it in this list;
- * the inline helpers below belong to no layer):
+ * Layers, lowest first (each .c calls only what is above it in this list,
+ * which "make layers" checks; a lower layer reaches a higher one only
+ * through a callback it is given; the inline helpers below belong to no
+ * layer):
  *   fault.c      fault injection points
  *   trace.c      the tracepoints' definitions
  *   compress.c   per-CPU compression contexts, compressor switching
