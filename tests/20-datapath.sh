@@ -392,8 +392,13 @@ case_hold_children()
 	check_ge "$(mz_counter hold_enters)" 1 "hold_enters"
 	sum=$(($(mz_cg_field "$a" compressed_bytes) + \
 	       $(mz_cg_field "$b" compressed_bytes)))
-	# One share, a page over at most for each child that stores.
-	check_le "$sum" $((cap + 2 * 4096)) "children's compressed_bytes"
+	# One share, and what reclaim has not yet taken back of the stores
+	# cached past it: the second child's first 64 (no hit ratio before
+	# 64 departures, MZ_HITS_MIN) and any while the limit was over its
+	# memory.max (cold_over_limit); reclaim sees what passes the share.
+	# The debug kernel left 19,476 bytes over (2026-12-06); a share each
+	# held 26,110,536 together (mutant 12).
+	check_le "$sum" $((cap + 64 * 4096)) "children's compressed_bytes"
 	check_gt "$sum" $((cap / 2)) "children's compressed_bytes"
 	check_eq "$(mz_cg_field "$top" subtree_bytes)" "$sum" \
 		"the parent's subtree_bytes"
