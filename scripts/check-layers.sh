@@ -29,38 +29,42 @@ mapfile -t layers < <(awk '
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-declare -A rank
-i=0
+declare -A listed
 for f in "${layers[@]}"; do
 	[ -f "$f" ] || {
 		echo "check-layers.sh: internal.h lists $f, which is missing" >&2
 		exit 1
 	}
-	rank[$f]=$i
-	i=$((i + 1))
+	listed[$f]=1
 	gcc -fpreprocessed -dD -E -P "$f" >"$tmp/$f" 2>/dev/null
 	# Defined here: "name(" on a line that starts in column 0.
 	# (trace.c defines none: its tracepoints are macros.)
 	grep -oE '^[a-z_][^;(]*\b[a-z_][a-z0-9_]*\(' "$tmp/$f" |
-		grep -oE '[a-z_][a-z0-9_]*\($' | tr -d '(' |
+		grep -oE '[a-z_][a-z0-9_]*\($' | tr -d '(' | sort -u |
 		sed "s|\$| $f|" >>"$tmp/defs" || true
+	# Called here: every "name(" (grep -o takes whole words).
+	grep -oE '[A-Za-z_][A-Za-z0-9_]*\(' "$tmp/$f" | tr -d '(' |
+		sort -u | sed "s|^|$f |" >>"$tmp/calls" || true
 done
 for f in *.c; do
-	[ -n "${rank[$f]:-}" ] || {
+	[ -n "${listed[$f]:-}" ] || {
 		echo "check-layers.sh: $f is in no layer of internal.h" >&2
 		exit 1
 	}
 done
 
-bad=0
-for f in "${layers[@]}"; do
-	while read -r fn def; do
-		[ "${rank[$def]}" -gt "${rank[$f]}" ] || continue
-		grep -qE "(^|[^a-z0-9_])$fn\(" "$tmp/$f" || continue
-		echo "module/$f calls $fn() of $def, below it"
-		bad=1
-	done <"$tmp/defs"
-done
-[ "$bad" = 0 ] && echo "layers: each file calls only those above it" \
-	"(${layers[*]})"
-exit "$bad"
+# One join: a call of a function whose file comes later in the list.
+awk -v order="${layers[*]}" '
+	BEGIN { n = split(order, l, " "); for (i = 1; i <= n; i++) rank[l[i]] = i }
+	FILENAME == ARGV[1] { def[$1] = def[$1] " " $2; next }
+	$2 in def {
+		m = split(def[$2], d, " ")
+		for (i = 1; i <= m; i++)
+			if (rank[d[i]] > rank[$1])
+				printf "module/%s calls %s() of %s, below it\n", $1, $2, d[i]
+	}' "$tmp/defs" "$tmp/calls" >"$tmp/bad"
+if [ -s "$tmp/bad" ]; then
+	cat "$tmp/bad"
+	exit 1
+fi
+echo "layers: each file calls only those above it (${layers[*]})"
