@@ -273,7 +273,7 @@ static int mz_page_read(struct page *page, u32 slot, struct bio *parent)
 	flush_dcache_page(page);
 
 	rcu_read_lock();
-	owner = READ_ONCE(e->owner);
+	owner = mz_entry_owner(e);
 	if (owner && !err)
 		mz_cgroup_count_load(owner);
 	trace_mzswap_load(slot, owner ? owner->id : 0, err ? err : 0);

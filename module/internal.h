@@ -237,12 +237,14 @@ struct mz_cgroup;
 struct mz_entry {
 	struct list_head lru;		/* on mz_lru; list_lru lock */
 	struct list_head record;	/* on owner->records; owner->lock */
-	/*
-	 * Written under owner->lock (and the new owner's lock when
-	 * reparented); see mz_record_del() in memcg.c.
-	 */
-	struct mz_cgroup *owner;
 	unsigned long handle;		/* pool handle, or the fill word */
+	/*
+	 * The owner's mz_cgroup.idx, 0 for none (mz_entry_owner()): 4 bytes,
+	 * not a pointer's 8, keep the entry at 56 bytes. Written under
+	 * owner->lock (and the new owner's lock when reparented); see
+	 * mz_record_del() in memcg.c.
+	 */
+	u32 owner;
 	u32 slot;			/* page index on the device */
 	refcount_t refs;
 	u16 length;			/* compressed bytes; 0 when same-filled */
@@ -374,6 +376,7 @@ struct mz_cgroup {
 	spinlock_t lock;		/* records, counters below, dead */
 	struct list_head records;	/* struct mz_entry.record */
 	u64 id;				/* cgroup_id() */
+	u32 idx;			/* mz_entry.owner of its records */
 	struct mz_cgroup *parent;	/* holds a kref on the parent */
 	struct kref kref;
 	struct rcu_head rcu;
@@ -457,6 +460,7 @@ int mz_memcg_init(void);
 void mz_memcg_exit(void);
 struct mz_cgroup *mz_cgroup_of(struct mem_cgroup *memcg);
 void mz_cgroup_put(struct mz_cgroup *mzc);
+struct mz_cgroup *mz_entry_owner(const struct mz_entry *e);
 void mz_record_add(struct mz_entry *e, struct mz_cgroup *mzc);
 void mz_record_del(struct mz_entry *e);
 void mz_record_set_length(struct mz_entry *e, u16 length);

@@ -24,10 +24,15 @@
  *    the memory controller to user sessions): every walk of it, up or
  *    down, is a loop, never a recursion (the store path runs in reclaim,
  *    on the stack of whoever allocated).
- *  - mz_entry.owner: the owner cannot be freed while the entry is on its
- *    record list, and a reparenting pass changes the pointer under both the
- *    old and the new owner's lock before the old one can be freed. Readers
- *    outside the owner's lock use RCU (see mz_record_del()).
+ *  - mz_entry.owner, an index in mz_owners (mz_entry_owner()): the owner
+ *    cannot be freed while the entry is on its record list, and a
+ *    reparenting pass changes the index under both the old and the new
+ *    owner's lock before the old one can be freed. Readers outside the
+ *    owner's lock use RCU (see mz_record_del()): an index read before a
+ *    pass moved the entry finds the old owner, dead but not yet freed, or
+ *    none once it is freed; it finds another cgroup only if the index was
+ *    given out again in between, which mz_owners' cyclic allocation
+ *    does only after 2^32 more cgroups.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -48,6 +53,13 @@
 
 /* cgroup id -> struct mz_cgroup; holds one kref on each. */
 static DEFINE_XARRAY(mz_cgroups);
+/*
+ * mz_cgroup.idx -> struct mz_cgroup, from its allocation to its freeing;
+ * holds no reference. IRQ-safe: the last reference may be dropped when a
+ * bio completes (mz_pass_end()).
+ */
+static DEFINE_XARRAY_FLAGS(mz_owners, XA_FLAGS_ALLOC1 | XA_FLAGS_LOCK_IRQ);
+static u32 mz_owners_next;
 /* The root cgroup's state: never dies, owns records of uncharged pages. */
 static struct mz_cgroup *mz_root_cgroup;
 /* The root memcg (a reference held for the module's lifetime). */
@@ -89,6 +101,11 @@ static struct mz_cgroup *mz_cgroup_alloc(u64 id, struct mz_cgroup *parent,
 
 	if (!mzc)
 		return NULL;
+	if (xa_alloc_cyclic_irq(&mz_owners, &mzc->idx, mzc, xa_limit_32b,
+				&mz_owners_next, gfp) < 0) {
+		kfree(mzc);
+		return NULL;
+	}
 	spin_lock_init(&mzc->lock);
 	INIT_LIST_HEAD(&mzc->records);
 	INIT_LIST_HEAD(&mzc->dead_node);
@@ -100,6 +117,23 @@ static struct mz_cgroup *mz_cgroup_alloc(u64 id, struct mz_cgroup *parent,
 	return mzc;
 }
 
+/* @mzc's index is free for another; any context. */
+static void mz_owners_erase(struct mz_cgroup *mzc)
+{
+	unsigned long flags;
+
+	xa_lock_irqsave(&mz_owners, flags);
+	__xa_erase(&mz_owners, mzc->idx);
+	xa_unlock_irqrestore(&mz_owners, flags);
+}
+
+/* Free an @mzc that was never published: nobody else can have seen it. */
+static void mz_cgroup_free_unseen(struct mz_cgroup *mzc)
+{
+	mz_owners_erase(mzc);
+	kfree(mzc);
+}
+
 /* The last reference is gone; the parent's is the caller's to drop. */
 static void mz_cgroup_release(struct kref *kref)
 {
@@ -108,6 +142,7 @@ static void mz_cgroup_release(struct kref *kref)
 	WARN_ON_ONCE(!list_empty(&mzc->records));
 	if (mzc->max_bytes != U64_MAX)
 		atomic_dec(&mz_nr_limits);
+	mz_owners_erase(mzc);
 	kfree_rcu(mzc, rcu);
 }
 
@@ -195,7 +230,7 @@ static struct mz_cgroup *mz_cgroup_insert(struct mz_cgroup *mzc, gfp_t gfp)
 	xa_unlock(&mz_cgroups);
 	/* Never visible: nobody else has a reference. */
 	mz_cgroup_put(mzc->parent);
-	kfree(mzc);
+	mz_cgroup_free_unseen(mzc);
 	return old;
 }
 
@@ -256,7 +291,7 @@ static struct mz_cgroup *mz_cgroup_get_or_create(struct mem_cgroup *memcg,
 create_fail:
 	/* The levels not published yet; no reference is held on them. */
 	list_for_each_entry_safe(mzc, tmp, &chain, dead_node)
-		kfree(mzc);
+		mz_cgroup_free_unseen(mzc);
 	return NULL;
 }
 
@@ -363,6 +398,20 @@ static u64 mz_cgroup_subtree_bytes(struct mz_cgroup *mzc)
 }
 
 /**
+ * mz_entry_owner - the mz_cgroup that records @e, NULL if none
+ * @e: an entry the caller holds a reference on
+ *
+ * Valid inside an RCU read section, or while the owner's lock is held and
+ * @e->owner is its index (the existence rules at the top of this file).
+ */
+struct mz_cgroup *mz_entry_owner(const struct mz_entry *e)
+{
+	u32 idx = READ_ONCE(e->owner);
+
+	return idx ? xa_load(&mz_owners, idx) : NULL;
+}
+
+/**
  * mz_record_add - record @e as owned by @mzc
  * @e: an entry not yet in the tree
  * @mzc: its owner, referenced by the caller
@@ -380,7 +429,7 @@ void mz_record_add(struct mz_entry *e, struct mz_cgroup *mzc)
 		mzc = mzc->parent;	/* pinned by the child's reference */
 	}
 	list_add_tail(&e->record, &mzc->records);
-	WRITE_ONCE(e->owner, mzc);
+	WRITE_ONCE(e->owner, mzc->idx);
 	mzc->nr_stored++;
 	if (mz_entry_same_filled(e))
 		mzc->nr_same_filled++;
@@ -402,13 +451,16 @@ void mz_record_del(struct mz_entry *e)
 
 	rcu_read_lock();
 	for (;;) {
-		mzc = READ_ONCE(e->owner);
-		if (!mzc) {
+		if (!READ_ONCE(e->owner)) {
 			rcu_read_unlock();
 			return;	/* never recorded */
 		}
+		/* None: a pass moved @e and freed the owner read. Again. */
+		mzc = mz_entry_owner(e);
+		if (!mzc)
+			continue;
 		spin_lock(&mzc->lock);
-		if (READ_ONCE(e->owner) == mzc)
+		if (READ_ONCE(e->owner) == mzc->idx)
 			break;
 		spin_unlock(&mzc->lock);
 	}
@@ -418,7 +470,7 @@ void mz_record_del(struct mz_entry *e)
 	if (mz_entry_same_filled(e))
 		mzc->nr_same_filled--;
 	mzc->compressed_bytes -= e->length;
-	WRITE_ONCE(e->owner, NULL);
+	WRITE_ONCE(e->owner, 0);
 	spin_unlock(&mzc->lock);
 	/*
 	 * A pass may move @mzc's other records and free it now; the read
@@ -446,9 +498,12 @@ void mz_record_set_length(struct mz_entry *e, u16 length)
 
 	rcu_read_lock();
 	for (;;) {
-		mzc = READ_ONCE(e->owner);
+		/* As in mz_record_del(); @e is recorded. */
+		mzc = mz_entry_owner(e);
+		if (!mzc)
+			continue;
 		spin_lock(&mzc->lock);
-		if (READ_ONCE(e->owner) == mzc)
+		if (READ_ONCE(e->owner) == mzc->idx)
 			break;
 		spin_unlock(&mzc->lock);
 	}
@@ -1215,7 +1270,7 @@ static unsigned long mz_records_move(struct mz_cgroup *from,
 	list_for_each_entry_safe(e, tmp, &from->records, record) {
 		if (n == MZ_REPARENT_BATCH)
 			break;
-		WRITE_ONCE(e->owner, to);
+		WRITE_ONCE(e->owner, to->idx);
 		list_move_tail(&e->record, &to->records);
 		to->nr_stored++;
 		from->nr_stored--;
@@ -1603,7 +1658,7 @@ static u64 mz_records_check_one(struct seq_file *m, struct mz_cgroup *mzc,
 
 	spin_lock(&mzc->lock);
 	list_for_each_entry(e, &mzc->records, record) {
-		if (e->owner != mzc) {
+		if (e->owner != mzc->idx) {
 			seq_printf(m, "bad owner: slot %u on cgroup %llu\n",
 				   e->slot, mzc->id);
 			(*bad)++;
@@ -1775,4 +1830,5 @@ void mz_memcg_exit(void)
 	mz_cgroup_put(mz_root_cgroup);
 	css_put(&mz_root_memcg->css);
 	rcu_barrier();	/* kfree_rcu() of the root */
+	WARN_ON_ONCE(!xa_empty(&mz_owners));
 }

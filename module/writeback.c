@@ -570,7 +570,7 @@ static s64 mz_entry_erase_written(struct mz_entry *e)
 
 	/* The erase unlinks @e from its owner: read the owner first. */
 	rcu_read_lock();
-	owner = READ_ONCE(e->owner);
+	owner = mz_entry_owner(e);
 	if (mz_tree_erase_if(e)) {
 		id = 0;
 		if (owner) {
@@ -836,7 +836,7 @@ static struct mz_wb_io *mz_wb_prepare(struct mz_lru_item *it,
 
 		/* A reparenting pass may move @e and free its old owner. */
 		rcu_read_lock();
-		owner = READ_ONCE(e->owner);
+		owner = mz_entry_owner(e);
 		if (owner)
 			mz_cgroup_count_miss(owner);
 		rcu_read_unlock();
