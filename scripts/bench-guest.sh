@@ -555,6 +555,21 @@ slab_size()
 	cat "/sys/kernel/slab/$1/slab_size"
 }
 
+# slab_vector NAME: "BYTES OBJECTS", the memcg vector of one of NAME's
+# slabs (SLAB_ACCOUNT: a pointer an object, from kcalloc(), so the
+# kmalloc size class that holds them) and the objects it serves.
+slab_vector()
+{
+	local n c
+
+	read -r n <"/sys/kernel/slab/$1/objs_per_slab"
+	for c in 8 16 32 64 96 128 192; do
+		((n * 8 > c)) || { echo "$c $n"; return; }
+	done
+	for ((c = 256; c < n * 8; c *= 2)); do :; done
+	echo "$c $n"
+}
+
 # pool_fill CG PAGES SEED: a pattern of PAGES 4:1 pages in CG, written and
 # held (not verified); its pid in FILL_PID.
 pool_fill()
@@ -578,7 +593,7 @@ pool_fill()
 # back: the kprobes' cost under TCG stays bounded as the pool grows.
 pool_growth()
 {
-	local setup=$1 pages have=0 cg seed=10 lat stored nodes0 nodes1 entry
+	local setup=$1 pages have=0 cg seed=10 lat stored nodes0 nodes1 entry vec per
 	local bg=() pid
 
 	if [ "$setup" = mzswap ]; then
@@ -630,7 +645,8 @@ pool_growth()
 	# that mzswap's delta holds too, and bench-report.py subtracts it.
 	if [ "$setup" = mzswap ]; then
 		entry=$(slab_size mzswap_entry)
-		emit "meta mzswap stored $stored entry_bytes $entry objcg_bytes 8 handle_bytes 0 node_bytes $(( (nodes1 - nodes0) * $(slab_size radix_tree_node) ))"
+		read -r vec per < <(slab_vector mzswap_entry)
+		emit "meta mzswap stored $stored entry_bytes $entry objcg_vector_bytes $vec objs_per_slab $per handle_bytes 0 node_bytes $(( (nodes1 - nodes0) * $(slab_size radix_tree_node) ))"
 	else
 		entry=$(slab_size zswap_entry)
 		emit "meta zswap stored $stored entry_bytes $entry objcg_bytes 0 handle_bytes 8 node_bytes $(( (nodes1 - nodes0) * $(slab_size radix_tree_node) ))"

@@ -520,6 +520,10 @@ if "mzswap" in meta and "zswap" in meta:
     # Both pools filled the same way: zswap's node delta is the swap
     # cache's, which mzswap's delta holds as well.
     idx = max(0, mz["node_bytes"] - zs["node_bytes"]) / mz["stored"]
+    # A slab's memcg vector, shared by its objects (results before it
+    # was measured say objcg_bytes, 8: the 64-byte entry's).
+    if "objcg_vector_bytes" in mz:
+        mz["objcg_bytes"] = mz["objcg_vector_bytes"] / mz["objs_per_slab"]
     mzb = mz["entry_bytes"] + mz["objcg_bytes"] + mz["handle_bytes"] + idx
     zsb = zs["entry_bytes"] + zs["objcg_bytes"] + zs["handle_bytes"]
     md += ["## Metadata per stored page", "",
@@ -531,7 +535,7 @@ if "mzswap" in meta and "zswap" in meta:
            f"{zs['objcg_bytes']} (objcg inside the entry) | "
            f"{zs['handle_bytes']} | 0 | {zsb:.1f} |",
            f"| mzswap | {mz['entry_bytes']} (LRU, record, owner inside) | "
-           f"{mz['objcg_bytes']} (SLAB_ACCOUNT vector) | "
+           f"{mz['objcg_bytes']:.1f} (SLAB_ACCOUNT vector) | "
            f"{mz['handle_bytes']} | {idx:.1f} (xarray) | {mzb:.1f} |",
            "", f"Ratio mzswap/zswap: {mzb / zsb:.2f}.", ""]
 
