@@ -8,7 +8,8 @@
 # unthrottled runs standing in for the calibrated pass), a zram-eq that
 # took more memory than mzswap is named as such, and a setup run
 # more than once stands for its median run; density needs 1024 pages in
-# the pool; its hit ratios and mkdir latencies must be the facts'. Runs
+# the pool; its hit ratios and mkdir latencies must be the facts', and
+# metadata counts the memcg vector a slab's objects share. Runs
 # on the host in a second.
 #
 # vm: host timeout=60
@@ -174,11 +175,44 @@ case_hits_mkdir()
 		"mkdir row is not 10 mkdirs, p50 0.5 ms, max 250.0 ms"
 }
 
+# metadata NAME META_LINE: the report of a pool section whose mzswap
+# "meta" fact is META_LINE (zswap's is fixed: 64 + 8 bytes, and 8.0 of
+# the slot tree more in mzswap's node bytes), in $DIR/NAME.md.
+metadata()
+{
+	{
+		echo "kernel 6.1.0-57-amd64 cpus 2 mem_mb 2953 size 64M limit 16M multi 4 multi_size 32M multi_limit 12M pool_sample 1024"
+		echo "meta zswap stored 65536 entry_bytes 64 objcg_bytes 0 handle_bytes 8 node_bytes 1000000"
+		echo "$2"
+	} >"$DIR/$1.raw"
+	python3 "$REPORT" "$DIR/$1.raw" "$DIR/$1" >"$DIR/$1.out" 2>&1 ||
+		{ cat "$DIR/$1.out"; fail "bench-report.py failed on $1"; }
+}
+
+case_metadata()
+{
+	local line
+
+	# The 56-byte entry: 73 to a slab share a 1 KiB vector, 14.0 each.
+	metadata new "meta mzswap stored 65536 entry_bytes 56 objcg_vector_bytes 1024 objs_per_slab 73 handle_bytes 0 node_bytes 1524288"
+	line=$(grep -F "| mzswap | 56 " "$DIR/new.md") || fail "no metadata row"
+	echo "$line"
+	[[ $line == *"| 14.0 (SLAB_ACCOUNT vector) | 0 | 8.0 (xarray) | 78.0 |"* ]] ||
+		fail "the vector is not 1024 / 73 bytes an entry"
+	grep -qF "Ratio mzswap/zswap: 1.08." "$DIR/new.md" || fail "ratio not 1.08"
+	# Results from before the vector was measured: 8 bytes, as written.
+	metadata old "meta mzswap stored 65536 entry_bytes 64 objcg_bytes 8 handle_bytes 0 node_bytes 1524288"
+	grep -qF "| 8.0 (SLAB_ACCOUNT vector) | 0 | 8.0 (xarray) | 80.0 |" \
+		"$DIR/old.md" || fail "an older result's objcg_bytes not read"
+	grep -qF "Ratio mzswap/zswap: 1.11." "$DIR/old.md" || fail "ratio not 1.11"
+}
+
 ktap_print_header
-ktap_set_plan 5
+ktap_set_plan 6
 ktap_case "bench-report.py reports canned facts" case_report_runs
 ktap_case "the targets table says met and NOT MET as the ratios do" case_targets
 ktap_case "a setup run in rounds stands for its median run" case_median_run
 ktap_case "density is given once the pool holds 1024 pages" case_density
 ktap_case "hit ratios and mkdir latencies are the facts'" case_hits_mkdir
+ktap_case "metadata: a slab's memcg vector shared by its objects" case_metadata
 ktap_finished
