@@ -242,7 +242,7 @@ struct mz_entry {
 	 * The owner's mz_cgroup.idx, 0 for none (mz_entry_owner()): 4 bytes,
 	 * not a pointer's 8, keep the entry at 56 bytes. Written under
 	 * owner->lock (and the new owner's lock when reparented); see
-	 * mz_record_del() in memcg.c.
+	 * mz_entry_lock_owner() in memcg.c.
 	 */
 	u32 owner;
 	u32 slot;			/* page index on the device */

@@ -28,11 +28,11 @@
  *    cannot be freed while the entry is on its record list, and a
  *    reparenting pass changes the index under both the old and the new
  *    owner's lock before the old one can be freed. Readers outside the
- *    owner's lock use RCU (see mz_record_del()): an index read before a
- *    pass moved the entry finds the old owner, dead but not yet freed, or
- *    none once it is freed; it finds another cgroup only if the index was
- *    given out again in between, which mz_owners' cyclic allocation
- *    does only after 2^32 more cgroups.
+ *    owner's lock use RCU (see mz_entry_lock_owner()): an index read
+ *    before a pass moved the entry finds the old owner, dead but not yet
+ *    freed, or none once it is freed; it finds another cgroup only if the
+ *    index was given out again in between, which mz_owners' cyclic
+ *    allocation does only after 2^32 more cgroups.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -441,30 +441,52 @@ void mz_record_add(struct mz_entry *e, struct mz_cgroup *mzc)
 }
 
 /*
- * Remove @e from its owner's records. The owner is locked and rechecked
- * under its lock: a reparenting pass may move @e in between. The RCU read
- * section keeps the owner read from @e alive until then.
+ * Lock and return the owner recording @e, NULL if @e is recorded by none.
+ * Called inside an RCU read section, which keeps the owner returned alive
+ * once it is unlocked.
+ *
+ * A reparenting pass may move @e between the read of its index and the
+ * lock, so the index is compared again under the lock. An index that finds
+ * no owner was read before a pass moved @e, and the old owner has been
+ * freed since: the pass stored the new index before it could be, so the
+ * next read finds it.
+ *
+ * The lock is the caller's to drop: sparse is told it changes hands here
+ * (__release()) and in the caller (__acquire()).
  */
+static struct mz_cgroup *mz_entry_lock_owner(struct mz_entry *e)
+{
+	struct mz_cgroup *mzc;
+
+	for (;;) {
+		if (!READ_ONCE(e->owner))
+			return NULL;
+		mzc = mz_entry_owner(e);
+		if (!mzc) {
+			cpu_relax();
+			continue;
+		}
+		spin_lock(&mzc->lock);
+		if (READ_ONCE(e->owner) == mzc->idx) {
+			__release(&mzc->lock);
+			return mzc;
+		}
+		spin_unlock(&mzc->lock);
+	}
+}
+
+/* Remove @e from its owner's records, if it has one. */
 void mz_record_del(struct mz_entry *e)
 {
 	struct mz_cgroup *mzc;
 
 	rcu_read_lock();
-	for (;;) {
-		if (!READ_ONCE(e->owner)) {
-			rcu_read_unlock();
-			return;	/* never recorded */
-		}
-		/* None: a pass moved @e and freed the owner read. Again. */
-		mzc = mz_entry_owner(e);
-		if (!mzc)
-			continue;
-		spin_lock(&mzc->lock);
-		if (READ_ONCE(e->owner) == mzc->idx)
-			break;
-		spin_unlock(&mzc->lock);
+	mzc = mz_entry_lock_owner(e);
+	if (!mzc) {
+		rcu_read_unlock();
+		return;	/* never recorded */
 	}
-
+	__acquire(&mzc->lock);
 	list_del_init(&e->record);
 	mzc->nr_stored--;
 	if (mz_entry_same_filled(e))
@@ -488,7 +510,7 @@ void mz_record_del(struct mz_entry *e)
  * @length: the new compressed size, 0 for none (struct mz_entry, "Payload")
  *
  * @e->length and its owner's compressed_bytes change together under the
- * owner's lock, rechecked as in mz_record_del(), so every sum over the
+ * owner's lock (mz_entry_lock_owner()), so every sum over the
  * records (check, reparenting) agrees with the counter.
  */
 void mz_record_set_length(struct mz_entry *e, u16 length)
@@ -497,17 +519,14 @@ void mz_record_set_length(struct mz_entry *e, u16 length)
 	s64 delta;
 
 	rcu_read_lock();
-	for (;;) {
-		/* As in mz_record_del(); @e is recorded. */
-		mzc = mz_entry_owner(e);
-		if (!mzc)
-			continue;
-		spin_lock(&mzc->lock);
-		if (READ_ONCE(e->owner) == mzc->idx)
-			break;
-		spin_unlock(&mzc->lock);
+	mzc = mz_entry_lock_owner(e);
+	if (WARN_ON_ONCE(!mzc)) {
+		/* Not recorded: no count holds its length. */
+		e->length = length;
+		rcu_read_unlock();
+		return;
 	}
-
+	__acquire(&mzc->lock);
 	delta = (s64)length - e->length;
 	mzc->compressed_bytes += delta;
 	e->length = length;
