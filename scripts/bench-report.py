@@ -22,6 +22,7 @@ RAW holds one fact per line:
   hits SETUP LABEL loads N written_back N        one cgroup's cache hits
   ws SETUP LABEL refault N activate N            a run's anon refaults
   hold SETUP LABEL hold_enters N ...             mzswap's hold counters
+  counters SETUP LABEL NAME N...                 every mzswap counter, end of a run
   mkdir SETUP SPEED read_iops N ...              a mkdir latency run
 
 A LABEL ending in @nvme is a run over the calibrated disks. A SETUP and
@@ -47,6 +48,7 @@ allruns, head, meta, pools, cgsteps = defaultdict(list), {}, {}, [], []
 prog, sections, notes = {}, [], []
 cal, skips, hits, mkdirs = {}, {}, defaultdict(list), []
 wsets, holds = defaultdict(list), defaultdict(list)
+counts = defaultdict(list)
 steps = defaultdict(lambda: [0, 0])
 lat = defaultdict(lambda: defaultdict(int))
 for line in open(raw):
@@ -88,6 +90,8 @@ for line in open(raw):
         wsets[w[1], w[2]].append(facts(w[3:]))
     elif w[0] == "hold":
         holds[w[1], w[2]].append(facts(w[3:]))
+    elif w[0] == "counters":
+        counts[w[1], w[2]].append(facts(w[3:]))
     elif w[0] == "mkdir":
         mkdirs.append((w[1], w[2], facts(w[3:])))
     elif w[0] == "meta":
@@ -199,21 +203,22 @@ for label in labels:
                "Output checked against the same sort without a limit. "
                "Stored pages and pool: the peak, sampled every second.",
                ""]
-        many = [s for s in setups if len(allruns.get((s, label), [])) > 1]
-        if many:
-            rounds = max(len(allruns[s, label]) for s in many)
-            md += [f"The setups that finished their first run ran it {rounds} "
-                   "times, a round over all of them at a time; each row is "
-                   "its setup's median run. Every run's wall seconds, in "
-                   "order: " + "; ".join(
-                       f"{s} " + ", ".join(
-                           f"{r['wall_ms'] / 1000:.1f}" +
-                           ("" if outcome(r) == "ok" else f" ({outcome(r)})")
-                           for r in allruns[s, label])
-                       for s in many) + ".", ""]
     else:
         md += [f"## one cgroup, {head.get('size', '?')} in memory.max="
                f"{head.get('limit', '?')}, {base}{over}", ""]
+    many = [s for s in setups if len(allruns.get((s, label), [])) > 1]
+    if many:
+        rounds = max(len(allruns[s, label]) for s in many)
+        ran = ("The setups that finished their first run ran it"
+               if base == "sort" else "Every setup ran it")
+        md += [f"{ran} {rounds} times, a round over all of them at a time; "
+               "each row is its setup's median run. Every run's wall "
+               "seconds, in order: " + "; ".join(
+                   f"{s} " + ", ".join(
+                       f"{r['wall_ms'] / 1000:.1f}" +
+                       ("" if outcome(r) == "ok" else f" ({outcome(r)})")
+                       for r in allruns[s, label])
+                   for s in many) + ".", ""]
     md += ["| setup | outcome | wall s | memory.max MiB | peak memory MiB | "
            "major faults | pswpin | pswpout | "
            "stored pages (held) | pool MiB | density | written back | "
@@ -467,6 +472,39 @@ if wsets:
               f"{sum(x['reject_low_hits'] for x in h)}") if h else "—"
         md.append(f"| {label} | {s} | {len(v)} | {rf} | {ac} ({share}) | "
                   f"{hb} | {pt} |")
+    md.append("")
+# The counters table: heading, then the counters summed into it.
+COUNT_COLS = [
+    ("stores", ["stores"]),
+    ("loads", ["loads"]),
+    ("backing writes", ["backing_writes"]),
+    ("backing reads", ["backing_reads"]),
+    ("passed: held full", ["reject_hold_full"]),
+    ("passed: cold", ["reject_low_hits"]),
+    ("passed: poor, streak", ["reject_compress_poor",
+                              "reject_compress_skip"]),
+    ("pass-through waited", ["passthrough_throttled"]),
+    ("written back", ["written_back_pages"]),
+    ("shrinker scans", ["shrinker_scans"]),
+    ("worker runs", ["shrink_worker_runs"]),
+]
+if counts:
+    md += ["## mzswap's counters", "",
+           "The module's counters at the end of the run each table above "
+           "shows (the median run of several; the module is loaded for "
+           "each run); every counter is in the raw facts (`counters`), and "
+           "what each means in docs/admin-guide.md. Passed: stores sent on "
+           "to the disk uncompressed because the cgroup held its share, "
+           "was cold, or its data did not compress.", "",
+           "| workload | setup | " +
+           " | ".join(h for h, _ in COUNT_COLS) + " |",
+           "|---|---|" + "---|" * len(COUNT_COLS)]
+    for (s, label), v in counts.items():
+        rs = allruns.get((s, label), [])
+        # The facts of a run come in the order of its runs.
+        c = v[rs.index(runs[s, label])] if len(rs) == len(v) else v[-1]
+        cols = [str(sum(c.get(k, 0) for k in ks)) for _, ks in COUNT_COLS]
+        md.append(f"| {label} | {s} | " + " | ".join(cols) + " |")
     md.append("")
 if mkdirs:
     md += ["## mkdir of a memory cgroup while another cgroup writes back",

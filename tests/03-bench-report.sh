@@ -7,7 +7,8 @@
 # normally (an OOM-kill, a stopped run, a zram-eq that cannot run, zram's
 # unthrottled runs standing in for the calibrated pass), a zram-eq that
 # took more memory than mzswap is named as such, and a setup run
-# more than once stands for its median run; density needs 1024 pages in
+# more than once stands for its median run, its module counters too;
+# density needs 1024 pages in
 # the pool; its hit ratios and mkdir latencies must be the facts', and
 # metadata counts the memcg vector a slab's objects share. Runs
 # on the host in a second.
@@ -31,15 +32,29 @@ run()
 	echo "run $setup $label rc ${RC:-0} oom_kill ${OOM:-0} wall_ms $wall pgmajfault 1 pswpin 1 pswpout 1 limit_bytes 16777216 peak_bytes 16777216 stored_pages 10 pool_bytes 8192 written_back 0 $*"
 }
 
+# counters STORES PASSED: an mzswap run's "counters" fact, every counter of
+# the report's table set from these two.
+counters()
+{
+	echo "counters mzswap 2to1 stores $1 loads 1 backing_writes 2 backing_reads 3 reject_hold_full $2 reject_low_hits 4 reject_compress_poor $2 reject_compress_skip 5 passthrough_throttled 6 written_back_pages 7 shrinker_scans 8 shrink_worker_runs 9 stored_pages 99"
+}
+
 {
 	echo "kernel 6.1.0-57-amd64 cpus 2 mem_mb 2953 size 64M limit 16M multi 4 multi_size 32M multi_limit 12M pool_sample 1024"
 	echo "calibration host_lz4_mbs 2000.0 guest_lz4_mbs 80.0 host_lz4_dmbs 8000.0 guest_lz4_dmbs 320.0 slowdown 25.0 nvme_read_iops 20176 nvme_write_iops 252678 read_iops 807 write_iops 10107"
 	# Unthrottled: zram's runs also stand for the calibrated pass.
 	run zswap-cap 2to1 4000
+	# mzswap's first round of 2to1 here, two more below: its row and
+	# its counters are the median run's, the third.
 	run mzswap 2to1 5000
+	counters 100 10
 	run zram 2to1 2000
 	echo "skip zram-eq 2to1 zram's pool 28552 KiB leaves under 2 MiB of memory.max 16M"
 	run disk 2to1 3000
+	run mzswap 2to1 7000
+	counters 200 20
+	run mzswap 2to1 6000 pgmajfault 600
+	counters 300 30
 	run zram 4to1 2000
 	run zram-eq 4to1 30000
 	# Calibrated: mzswap 0.9x the disk, 1.2x zswap-cap, 10x zram.
@@ -152,6 +167,21 @@ case_median_run()
 		"the OOM-killed round is not marked"
 	grep -qF "| mzswap | ok | 8.0 |" "$DIR/r.md" ||
 		fail "the unthrottled row is not the median run (8.0 s)"
+	# A pattern in rounds: every setup that ran it more than once.
+	says "order: mzswap 5.0" "Every setup ran it 3 times" "the rounds are not counted"
+	says "order: mzswap 5.0" "mzswap 5.0, 7.0, 6.0." \
+		"the pattern's runs are not listed in order"
+	says "| mzswap | ok | 6.0 |" "| 600 |" \
+		"the pattern's row is not its median run"
+}
+
+case_counters()
+{
+	# The median run's counters (the third run's: 6.0 s), poor and
+	# streak summed (30 + 5).
+	says "| 2to1 | mzswap |" \
+		"| 300 | 1 | 2 | 3 | 30 | 4 | 35 | 6 | 7 | 8 | 9 |" \
+		"the counters row is not the median run's"
 }
 
 case_density()
@@ -208,11 +238,12 @@ case_metadata()
 }
 
 ktap_print_header
-ktap_set_plan 6
+ktap_set_plan 7
 ktap_case "bench-report.py reports canned facts" case_report_runs
 ktap_case "the targets table says met and NOT MET as the ratios do" case_targets
 ktap_case "a setup run in rounds stands for its median run" case_median_run
 ktap_case "density is given once the pool holds 1024 pages" case_density
 ktap_case "hit ratios and mkdir latencies are the facts'" case_hits_mkdir
 ktap_case "metadata: a slab's memcg vector shared by its objects" case_metadata
+ktap_case "mzswap's counters are its median run's" case_counters
 ktap_finished
