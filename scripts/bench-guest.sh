@@ -104,6 +104,10 @@ PROG_ROUNDS=${MZ_BENCH_PROG_ROUNDS:-3}
 # a round over all setups at a time, and the report takes the median run.
 # (Over the calibrated disk a pattern takes 9-32 s, and runs once.)
 PATTERN_ROUNDS=${MZ_BENCH_PATTERN_ROUNDS:-3}
+# MZ_BENCH_PROFILE=1: sample the CPUs during each pattern and program run
+# (scripts/bpftrace/bench-prof.bt), for the report's "where the CPUs
+# went". The sampling costs every setup its share of time: off by default.
+PROFILE=${MZ_BENCH_PROFILE:-}
 : >"$OUT"
 
 emit()
@@ -287,6 +291,30 @@ probe_stop()
 		"$1" >>"$OUT"
 }
 
+# prof_start: with PROFILE, sample the CPUs until prof_stop.
+prof_start()
+{
+	local bt=${BT:-}
+
+	[ -n "$PROFILE" ] || return 0
+	probe_start bench-prof.bt "$TMPDIR/prof"
+	PROF_BT=$BT BT=$bt
+}
+
+# prof_stop SETUP LABEL: stop the sampling; one "prof SETUP LABEL FN N..."
+# fact, the samples of each function the run's CPUs were in.
+prof_stop()
+{
+	local bt=$BT
+
+	[ -n "$PROFILE" ] || return 0
+	BT=$PROF_BT
+	probe_stop /dev/null "$1 $2"
+	BT=$bt
+	echo "prof $1 $2 $(sed -n 's/^@fn\[\(.*\)\]: \([0-9]*\)$/\1 \2/p' \
+		"$TMPDIR/prof" | tr '\n' ' ')" >>"$OUT"
+}
+
 _all_ready_or_dead()
 {
 	local i
@@ -434,6 +462,7 @@ run_workload()
 	step_end setup
 	lat=$TMPDIR/lat.$setup.$label
 	probe_start "bench-${setup%-*}.bt" "$lat"
+	prof_start
 	step_end probe_start
 	t0=$EPOCHREALTIME
 	for ((i = 0; i < n; i++)); do
@@ -455,6 +484,7 @@ run_workload()
 	done
 	t1=$EPOCHREALTIME
 	step_skip
+	prof_stop "$setup" "$label$PASS"
 	probe_stop "$lat" "$setup $label$PASS"
 	step_end probe_stop
 	peak=$(setup_peak "$setup" "${cgs[@]}")
@@ -529,6 +559,7 @@ run_program()
 	step_end setup
 	lat=$TMPDIR/lat.$setup.sort
 	probe_start "bench-${setup%-*}.bt" "$lat"
+	prof_start
 	step_end probe_start
 	peak_sampler "$setup" "$TMPDIR/peak.$setup"
 	t0=$EPOCHREALTIME
@@ -539,6 +570,7 @@ run_program()
 	step_skip
 	kill "$SAMPLER"
 	wait "$SAMPLER" 2>/dev/null || true
+	prof_stop "$setup" "sort$PASS"
 	probe_stop "$lat" "$setup sort$PASS"
 	step_end probe_stop
 	mem=$(setup_peak "$setup" "$cg")

@@ -23,6 +23,7 @@ RAW holds one fact per line:
   ws SETUP LABEL refault N activate N            a run's anon refaults
   hold SETUP LABEL hold_enters N ...             mzswap's hold counters
   counters SETUP LABEL NAME N...                 every mzswap counter, end of a run
+  prof SETUP LABEL FN N...                       CPU samples of a run (MZ_BENCH_PROFILE)
   mkdir SETUP SPEED read_iops N ...              a mkdir latency run
 
 A LABEL ending in @nvme is a run over the calibrated disks. A SETUP and
@@ -48,7 +49,7 @@ allruns, head, meta, pools, cgsteps = defaultdict(list), {}, {}, [], []
 prog, sections, notes = {}, [], []
 cal, skips, hits, mkdirs = {}, {}, defaultdict(list), []
 wsets, holds = defaultdict(list), defaultdict(list)
-counts = defaultdict(list)
+counts, profs = defaultdict(list), defaultdict(list)
 steps = defaultdict(lambda: [0, 0])
 lat = defaultdict(lambda: defaultdict(int))
 for line in open(raw):
@@ -92,6 +93,8 @@ for line in open(raw):
         holds[w[1], w[2]].append(facts(w[3:]))
     elif w[0] == "counters":
         counts[w[1], w[2]].append(facts(w[3:]))
+    elif w[0] == "prof":
+        profs[w[1], w[2]].append(facts(w[3:]))
     elif w[0] == "mkdir":
         mkdirs.append((w[1], w[2], facts(w[3:])))
     elif w[0] == "meta":
@@ -488,6 +491,15 @@ COUNT_COLS = [
     ("shrinker scans", ["shrinker_scans"]),
     ("worker runs", ["shrink_worker_runs"]),
 ]
+
+
+def run_facts(per_run, s, label):
+    """Of facts given once a run of SETUP on LABEL, in the order of its
+    runs, those of the run the tables show (its median run)."""
+    v, rs = per_run[s, label], allruns.get((s, label), [])
+    return v[rs.index(runs[s, label])] if len(rs) == len(v) else v[-1]
+
+
 if counts:
     md += ["## mzswap's counters", "",
            "The module's counters at the end of the run each table above "
@@ -500,12 +512,44 @@ if counts:
            " | ".join(h for h, _ in COUNT_COLS) + " |",
            "|---|---|" + "---|" * len(COUNT_COLS)]
     for (s, label), v in counts.items():
-        rs = allruns.get((s, label), [])
-        # The facts of a run come in the order of its runs.
-        c = v[rs.index(runs[s, label])] if len(rs) == len(v) else v[-1]
+        c = run_facts(counts, s, label)
         cols = [str(sum(c.get(k, 0) for k in ks)) for _, ks in COUNT_COLS]
         md.append(f"| {label} | {s} | " + " | ".join(cols) + " |")
     md.append("")
+# An idle vCPU's function, and the functions a profile table shows.
+IDLE_FN, PROF_TOP = "native_safe_halt", 12
+if profs:
+    md += ["## Where the CPUs went", "",
+           "`MZ_BENCH_PROFILE=1`: both vCPUs sampled 997 times a second "
+           "through the run each table above shows (scripts/bpftrace/"
+           "bench-prof.bt). Busy: every sample but the idle loop's "
+           f"(`{IDLE_FN}`); user: user mode, all of it. Then the kernel "
+           f"functions with the most samples in any setup, {PROF_TOP} a "
+           "workload. Under TCG a sample lands where the emulated CPU "
+           "spends host time: an exit to QEMU (a virtio notify) counts "
+           "its I/O emulation.", ""]
+    for label in labels:
+        ps = [s for s in setups if (s, label) in profs]
+        if not ps:
+            continue
+        p = {s: run_facts(profs, s, label) for s in ps}
+        busy = {s: sum(n for f, n in p[s].items() if f != IDLE_FN)
+                for s in ps}
+        user = {s: sum(n for f, n in p[s].items() if f.startswith("0x"))
+                for s in ps}
+        fns = sorted({f for s in ps for f in p[s]
+                      if f != IDLE_FN and not f.startswith("0x")},
+                     key=lambda f: (-max(p[s].get(f, 0) for s in ps), f))
+        md += [f"{label}:", "",
+               "| samples | " + " | ".join(ps) + " |",
+               "|---|" + "---|" * len(ps),
+               "| busy | " + " | ".join(str(busy[s]) for s in ps) + " |",
+               f"| idle ({IDLE_FN}) | " +
+               " | ".join(str(p[s].get(IDLE_FN, 0)) for s in ps) + " |",
+               "| user | " + " | ".join(str(user[s]) for s in ps) + " |"]
+        md += [f"| {f} | " + " | ".join(str(p[s].get(f, 0)) for s in ps) +
+               " |" for f in fns[:PROF_TOP]]
+        md.append("")
 if mkdirs:
     md += ["## mkdir of a memory cgroup while another cgroup writes back",
            "", "A cgroup writes a 2:1 pattern far beyond its memory.high "

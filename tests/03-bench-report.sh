@@ -7,8 +7,8 @@
 # normally (an OOM-kill, a stopped run, a zram-eq that cannot run, zram's
 # unthrottled runs standing in for the calibrated pass), a zram-eq that
 # took more memory than mzswap is named as such, and a setup run
-# more than once stands for its median run, its module counters too;
-# density needs 1024 pages in
+# more than once stands for its median run, its module counters and CPU
+# samples too; density needs 1024 pages in
 # the pool; its hit ratios and mkdir latencies must be the facts', and
 # metadata counts the memcg vector a slab's objects share. Runs
 # on the host in a second.
@@ -48,13 +48,17 @@ counters()
 	# its counters are the median run's, the third.
 	run mzswap 2to1 5000
 	counters 100 10
+	echo "prof mzswap 2to1 native_safe_halt 900 mz_page_write 1 0x402b85 5"
 	run zram 2to1 2000
 	echo "skip zram-eq 2to1 zram's pool 28552 KiB leaves under 2 MiB of memory.max 16M"
 	run disk 2to1 3000
 	run mzswap 2to1 7000
 	counters 200 20
+	echo "prof mzswap 2to1 native_safe_halt 700 mz_page_write 2 0x402b85 5"
 	run mzswap 2to1 6000 pgmajfault 600
 	counters 300 30
+	echo "prof mzswap 2to1 native_safe_halt 500 mz_page_write 30 LZ4_compress_fast_extState 60 0x402b85 7 0x402b99 3 read_hpet 30"
+	echo "prof zswap-cap 2to1 native_safe_halt 400 LZ4_compress_fast_extState 70 0xffff 1"
 	run zram 4to1 2000
 	run zram-eq 4to1 30000
 	# Calibrated: mzswap 0.9x the disk, 1.2x zswap-cap, 10x zram.
@@ -237,8 +241,27 @@ case_metadata()
 	grep -qF "Ratio mzswap/zswap: 1.11." "$DIR/old.md" || fail "ratio not 1.11"
 }
 
+case_profile()
+{
+	local t
+
+	# The median run's samples (the third): busy 30 + 60 + 7 + 3 + 30,
+	# user 7 + 3; functions by their most samples in any setup, ties by
+	# name; a setup without a function has 0 of it.
+	t=$(sed -n '/^## Where the CPUs went/,/^## /p' "$DIR/r.md")
+	echo "$t" | grep '^|'
+	[[ $t == *"| samples | zswap-cap | mzswap |"* ]] ||
+		fail "no profile table of zswap-cap and mzswap"
+	[[ $t == *"| busy | 71 | 130 |"* ]] || fail "busy samples not 71 and 130"
+	[[ $t == *"| idle (native_safe_halt) | 400 | 500 |"* ]] ||
+		fail "idle samples not the median run's"
+	[[ $t == *"| user | 1 | 10 |"* ]] || fail "user samples not 1 and 10"
+	[[ $t == *$'| LZ4_compress_fast_extState | 70 | 60 |\n| mz_page_write | 0 | 30 |\n| read_hpet | 0 | 30 |'* ]] ||
+		fail "functions not by their most samples, then by name"
+}
+
 ktap_print_header
-ktap_set_plan 7
+ktap_set_plan 8
 ktap_case "bench-report.py reports canned facts" case_report_runs
 ktap_case "the targets table says met and NOT MET as the ratios do" case_targets
 ktap_case "a setup run in rounds stands for its median run" case_median_run
@@ -246,4 +269,5 @@ ktap_case "density is given once the pool holds 1024 pages" case_density
 ktap_case "hit ratios and mkdir latencies are the facts'" case_hits_mkdir
 ktap_case "metadata: a slab's memcg vector shared by its objects" case_metadata
 ktap_case "mzswap's counters are its median run's" case_counters
+ktap_case "a profile table: the median run's CPU samples" case_profile
 ktap_finished
