@@ -30,6 +30,8 @@
 # mzswap-sync (synchronous_io=Y: ->rw_page, zram's model), mzswap-split
 # (zswap-cap's static split through mzswap's own knobs: cgroup_max at
 # half of memory.max, cgroup_writeback 0, min_hit_percent=0),
+# mzswap-pass (enabled=N: every page passed through to the disk, the cost
+# of the block device alone),
 # zram, zram-eq (zram with each cgroup's memory.max lowered by its share of
 # the peak pool zram used in its own run just before: zram's pool is
 # charged to nobody, so this one uses the memory the others use),
@@ -171,13 +173,15 @@ setup_swap()
 		mkswap "$MZ_DISK_ZSWAPDISK" >/dev/null
 		swapon "$MZ_DISK_ZSWAPDISK"
 		SWAPDEV=$MZ_DISK_ZSWAPDISK ;;
-	mzswap|mzswap-sync|mzswap-before|mzswap-split)
+	mzswap|mzswap-sync|mzswap-before|mzswap-split|mzswap-pass)
 		# Each mode named, whatever the module's default; the older
 		# module with its own defaults.
 		if [ "$setup" = mzswap ]; then
 			set -- synchronous_io=N "$@"
 		elif [ "$setup" = mzswap-split ]; then
 			set -- synchronous_io=N min_hit_percent=0 "$@"
+		elif [ "$setup" = mzswap-pass ]; then
+			set -- synchronous_io=N enabled=N "$@"
 		elif [ "$setup" = mzswap-sync ]; then
 			set -- synchronous_io=Y "$@"
 		fi

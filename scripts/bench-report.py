@@ -160,7 +160,7 @@ def p50(setup, label, op):
 
 
 setups = [s for s in ["zswap", "zswap-cap", "mzswap", "mzswap-sync",
-                      "mzswap-async", "mzswap-split",
+                      "mzswap-async", "mzswap-split", "mzswap-pass",
                       "zram", "zram-eq", "disk"]
           if any(k[0] == s for k in runs)]
 labels = []
