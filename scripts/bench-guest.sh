@@ -86,7 +86,7 @@ MKDIR_COUNT=${MZ_BENCH_MKDIR_COUNT:-12}
 BEFORE_KO=${MZ_BENCH_BEFORE_KO:-}
 # Set by the passes: the label suffix of the calibrated pass.
 PASS=''
-declare -A ZRAM_PEAK=() PROG_DONE=()
+declare -A ZRAM_PEAK=() PROG_DONE=() PAT_DONE=()
 KINDS=${MZ_BENCH_KINDS:-2to1 4to1 incompressible}
 POOL_STEPS=${MZ_BENCH_POOL_STEPS:-1024 4096 16384 65536}
 POOL_SAMPLE=${MZ_BENCH_POOL_SAMPLE:-1024}
@@ -101,10 +101,13 @@ PROG_TIMEOUT=${MZ_BENCH_PROG_TIMEOUT:-40}
 # run it PROG_ROUNDS times, a round over all of them at a time, and the
 # report takes each setup's median run.
 PROG_ROUNDS=${MZ_BENCH_PROG_ROUNDS:-3}
-# The patterns over the unthrottled disk take 2-5 s, as long as the noise
-# of a shared host moves them: each setup runs them PATTERN_ROUNDS times,
-# a round over all setups at a time, and the report takes the median run.
-# (Over the calibrated disk a pattern takes 9-32 s, and runs once.)
+# One cgroup's pattern over the unthrottled disk takes 2-5 s, as much as
+# the noise of a shared host moves it: each setup that finished its first
+# run (not OOM-killed: plain zswap, mostly) runs it PATTERN_ROUNDS times,
+# a round over all of them at a time, and the report takes the median run.
+# The four cgroups' pattern (5 s, four runs in one) and every pattern over
+# the calibrated disk (9-32 s) run once: three rounds of them all took
+# make bench to 1,185 s of its 20 minutes (bench-20261207-0254).
 PATTERN_ROUNDS=${MZ_BENCH_PATTERN_ROUNDS:-3}
 # MZ_BENCH_PROFILE=1: sample the CPUs during each pattern and program run
 # (scripts/bpftrace/bench-prof.bt), for the report's "where the CPUs
@@ -502,6 +505,7 @@ run_workload()
 		rm -f "$TMPDIR/ready.$i"
 		cg_destroy "${cgs[i]}"
 	done
+	[ "$rc" != 0 ] || [ "$oom" != 0 ] || PAT_DONE[$setup $label$PASS]=1
 	emit "run $setup $label$PASS rc $rc oom_kill $oom wall_ms $(( (${t1/./} - ${t0/./} - ${th1/./} + ${th0/./}) / 1000 )) pgmajfault $majf pswpin $(( $(vmstat pswpin) - in0 )) pswpout $(( $(vmstat pswpout) - out0 )) limit_bytes $limit peak_bytes $peak $held"
 	step_end cg_destroy
 	teardown_swap "$setup"
@@ -907,6 +911,9 @@ workloads()
 			timed "single-$kind$PASS"
 			for ((round = 1; round <= rounds; round++)); do
 				for setup in "$@"; do
+					((round == 1)) ||
+						[ -n "${PAT_DONE[$setup $kind$PASS]:-}" ] ||
+						continue
 					echo "== single $setup $kind$PASS (round $round)"
 					run_workload "$setup" "$kind" 1 "$SIZE" \
 						"$LIMIT" "$kind"
@@ -916,12 +923,10 @@ workloads()
 	fi
 	if section multi; then
 		timed "multi$PASS"
-		for ((round = 1; round <= rounds; round++)); do
-			for setup in "$@"; do
-				echo "== multi $setup$PASS (round $round)"
-				run_workload "$setup" multi "$MULTI" \
-					"$MULTI_SIZE" "$MULTI_LIMIT" 2to1
-			done
+		for setup in "$@"; do
+			echo "== multi $setup$PASS"
+			run_workload "$setup" multi "$MULTI" "$MULTI_SIZE" \
+				"$MULTI_LIMIT" 2to1
 		done
 	fi
 	if section program; then

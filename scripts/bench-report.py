@@ -212,9 +212,8 @@ for label in labels:
     many = [s for s in setups if len(allruns.get((s, label), [])) > 1]
     if many:
         rounds = max(len(allruns[s, label]) for s in many)
-        ran = ("The setups that finished their first run ran it"
-               if base == "sort" else "Every setup ran it")
-        md += [f"{ran} {rounds} times, a round over all of them at a time; "
+        md += [f"The setups that finished their first run ran it {rounds} "
+               "times, a round over all of them at a time; "
                "each row is its setup's median run. Every run's wall "
                "seconds, in order: " + "; ".join(
                    f"{s} " + ", ".join(
