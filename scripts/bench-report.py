@@ -510,7 +510,7 @@ if counts:
            "| workload | setup | " +
            " | ".join(h for h, _ in COUNT_COLS) + " |",
            "|---|---|" + "---|" * len(COUNT_COLS)]
-    for (s, label), v in counts.items():
+    for s, label in counts:
         c = run_facts(counts, s, label)
         cols = [str(sum(c.get(k, 0) for k in ks)) for _, ks in COUNT_COLS]
         md.append(f"| {label} | {s} | " + " | ".join(cols) + " |")
