@@ -887,7 +887,8 @@ mkdir_run()
 # THP off: a huge page skips ->rw_page and frontswap alike and would go
 # untimed; every setup then swaps 4 KiB pages, timed at its entry point.
 echo never >/sys/kernel/mm/transparent_hugepage/enabled
-emit "kernel $(uname -r) cpus $(nproc) mem_mb $(( $(awk '/MemTotal/ {print $2}' /proc/meminfo) / 1024 )) size $SIZE limit $LIMIT multi $MULTI multi_size $MULTI_SIZE multi_limit $MULTI_LIMIT pool_sample $POOL_SAMPLE"
+read -r clocksource </sys/devices/system/clocksource/clocksource0/current_clocksource
+emit "kernel $(uname -r) cpus $(nproc) mem_mb $(( $(awk '/MemTotal/ {print $2}' /proc/meminfo) / 1024 )) size $SIZE limit $LIMIT multi $MULTI multi_size $MULTI_SIZE multi_limit $MULTI_LIMIT pool_sample $POOL_SAMPLE clocksource $clocksource"
 mz_modprobe_deps
 modprobe zram num_devices=1
 # timed NAME: close the previous section's timing, start NAME's.

@@ -174,8 +174,10 @@ md = ["# mzswap benchmark", "",
       f"{head.get('bench_rc', '?')}.", "",
       f"Kernel {head.get('kernel', '?')}, {head.get('cpus', '?')} vCPUs, "
       f"{head.get('mem_mb', '?')} MiB guest under QEMU TCG, one boot; "
-      "transparent huge pages off (every setup swaps 4 KiB pages); lz4. "
-      "zswap-cap is zswap with memory.zswap.max at half of memory.max. "
+      "transparent huge pages off (every setup swaps 4 KiB pages); lz4"
+      + (f"; clock source {head['clocksource']}" if "clocksource" in head
+         else "") +
+      ". zswap-cap is zswap with memory.zswap.max at half of memory.max. "
       "Latencies are bpftrace kprobe/kretprobe times of each setup's own "
       "entry points (zswap_frontswap_store/load, mz_page_write/read, "
       "zram_rw_page, swap_writepage/readpage), inflated by TCG and the "

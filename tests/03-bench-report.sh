@@ -40,7 +40,7 @@ counters()
 }
 
 {
-	echo "kernel 6.1.0-57-amd64 cpus 2 mem_mb 2953 size 64M limit 16M multi 4 multi_size 32M multi_limit 12M pool_sample 1024"
+	echo "kernel 6.1.0-57-amd64 cpus 2 mem_mb 2953 size 64M limit 16M multi 4 multi_size 32M multi_limit 12M pool_sample 1024 clocksource tsc"
 	echo "calibration host_lz4_mbs 2000.0 guest_lz4_mbs 80.0 host_lz4_dmbs 8000.0 guest_lz4_dmbs 320.0 slowdown 25.0 nvme_read_iops 20176 nvme_write_iops 252678 read_iops 807 write_iops 10107"
 	# Unthrottled: zram's runs also stand for the calibrated pass.
 	run zswap-cap 2to1 4000
@@ -137,6 +137,8 @@ case_report_runs()
 		{ cat "$DIR/out"; fail "bench-report.py failed"; }
 	[ -s "$DIR/r.md" ] || fail "no report written"
 	grep -q "^## Targets" "$DIR/r.md" || fail "no targets table"
+	grep -q "; clock source tsc\. " "$DIR/r.md" ||
+		fail "the guest's clock source is not named"
 }
 
 case_targets()
