@@ -82,16 +82,18 @@ race_concurrent()
 	check_eq "$(mz_counter pool_total_size)" 0 "pool_total_size after swapoff"
 }
 
-race_swapoff()
+# swapoff_try SEED: one run of race_swapoff's race; SWAPOFF_OVERLAP is
+# then how many writeback requests wrote back while swapoff loaded.
+swapoff_try()
 {
-	local cg wb rc=0 loads0 overlap
+	local seed=$1 cg rc=0 loads0 wb
 
 	# Room for the payloads, charged to the cgroup (more of it under
 	# slub_debug, which adds its metadata to every object).
 	mz_swapon shrinker_enabled=N
-	cg=$(cg_create off)
+	cg=$(cg_create "off$seed")
 	cg_write "$cg" memory.max 48M
-	hold "$cg" 96M 4to1 300
+	hold "$cg" 96M 4to1 "$seed"
 	cg_write "$cg" memory.max max
 	# The holder sleeps: from here on, only swapoff loads.
 	loads0=$(mz_counter loads)
@@ -103,17 +105,32 @@ race_swapoff()
 	echo "swapoff done: written_back $(mz_counter written_back_pages) stored $(mz_counter stored_pages) loads $loads0 -> $(mz_counter loads)"
 	check_gt "$(mz_counter written_back_pages)" 0 "written_back_pages"
 	# Overlap: requests that wrote back once swapoff had loaded pages
-	# (after that, nothing is left to write back). One proves it; how many
-	# depends on how fast swapoff runs (2 of 55 with synchronous_io=N on an
-	# idle machine, where 3 were asked for at first and missed).
-	overlap=$(mz_wb_overlap "$TMPDIR/wb.log" 3 "$loads0" 1e18)
-	echo "writeback: $(wc -l <"$TMPDIR/wb.log") requests, $overlap wrote back while swapoff loaded"
-	check_ge "$overlap" 1 "writeback requests that wrote back during swapoff"
+	# (after that, nothing is left to write back).
+	SWAPOFF_OVERLAP=$(mz_wb_overlap "$TMPDIR/wb.log" 3 "$loads0" 1e18)
+	echo "writeback: $(wc -l <"$TMPDIR/wb.log") requests, $SWAPOFF_OVERLAP wrote back while swapoff loaded"
 	check_eq "$(mz_counter stored_pages)" 0 "stored_pages"
 	check_eq "$(mz_counter pool_total_size)" 0 "pool_total_size"
 	kill -USR1 "$CG_BG_PID"
 	wait "$CG_BG_PID" || rc=$?
 	check_eq "$rc" 0 "pattern verified after swapoff"
+	cg_destroy "$cg"
+}
+
+# One overlap proves the race was run; how many there are depends on how
+# fast swapoff runs (2 of 55 with synchronous_io=N on an idle machine, 0
+# of 46 once with synchronous_io=Y on CI, 2026-12-07: swapoff outran
+# every request). So up to three tries, each checked in full; none that
+# overlapped fails the case.
+race_swapoff()
+{
+	local try
+
+	for try in 1 2 3; do
+		swapoff_try $((299 + try))
+		((SWAPOFF_OVERLAP == 0)) || return 0
+		echo "try $try: no request wrote back while swapoff loaded"
+	done
+	fail "no writeback request overlapped swapoff's loads in $try tries"
 }
 
 # races_main [DESC FUNCTION]...: the cases, after those given (a file's own).
